@@ -1,0 +1,1 @@
+"""The auditor's door to the audit log: browse entries and verify the chain."""

@@ -1,0 +1,1 @@
+"""Identity: users, roles, login with lockout, TOTP, sessions, API tokens."""

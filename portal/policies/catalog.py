@@ -1,0 +1,68 @@
+"""The policy keys the portal knows, each with its default (the preset a bank starts from),
+unit and meaning. ``ensure_defaults`` writes missing rows after every migration; after
+that the rows, not this file, are what the portal obeys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class PolicyDef:
+    key: str
+    default: Any
+    unit: str
+    description: Any  # lazy string
+
+
+MB = 1024 * 1024
+
+CATALOG: tuple[PolicyDef, ...] = (
+    # identity
+    PolicyDef("login.max_failures", 5, "attempts", _l("Failed logins before the account locks")),
+    PolicyDef("login.lockout_minutes", 15, "minutes", _l("How long a locked account stays locked")),
+    PolicyDef("mfa.required_roles", ["admin", "approver"], "roles",
+              _l("Roles that must enrol a TOTP authenticator before using the portal")),
+    PolicyDef("session.lifetime_hours", 8, "hours", _l("Longest a login session lasts")),
+    PolicyDef("password.min_length", 12, "characters", _l("Shortest password accepted")),
+    # documents
+    PolicyDef("documents.max_bytes", 20 * MB, "bytes", _l("Largest evidence document accepted")),
+    # onboarding (seed 001)
+    PolicyDef("onboarding.min_years_in_operation", 1, "years",
+              _l("Years since registration an agency needs")),
+    PolicyDef("onboarding.min_fi_clients", 2, "clients",
+              _l("Existing financial-institution clients an agency needs")),
+    PolicyDef("onboarding.due_diligence_valid_days", 365, "days",
+              _l("How long a due-diligence review stays valid")),
+    PolicyDef("onboarding.exit_refusal_years", 3, "years",
+              _l("How long an agency on the exit register is refused")),
+    PolicyDef("onboarding.min_agencies_per_region", 3, "agencies",
+              _l("Active agencies a bank keeps per region where it can")),
+    PolicyDef("expiry.alert_days_before", 30, "days", _l("First expiry alert, days before")),
+    PolicyDef("expiry.reminder_every_days", 7, "days", _l("Reminder interval after the first alert")),
+    PolicyDef("expiry.grace_days", 30, "days",
+              _l("Days after expiry before the agency is suspended from new placements")),
+    PolicyDef("recordings.retention_min_months", 12, "months",
+              _l("Shortest call-recording retention a contract may set")),
+    # cases and placement (seeds 001, 002)
+    PolicyDef("buckets.monthly", [["M1", 1, 30], ["M2", 31, 60], ["M3", 61, 90], ["M4+", 91, None]],
+              "ladder", _l("Monthly bucket ladder: [code, first day, last day] (seed 000)")),
+    PolicyDef("buckets.leasing", [["L1", 1, 15], ["L2", 16, 30], ["L3", 31, 45], ["L4", 46, None]],
+              "ladder", _l("Leasing bucket ladder (seeds 002, 003)")),
+    PolicyDef("buckets.ladder_by_product", {"lease": "buckets.leasing"}, "map",
+              _l("Which ladder a product uses; others use the monthly ladder")),
+    PolicyDef("eligibility.min_dpd", 11, "days", _l("Days past due from which a case may be outsourced")),
+    PolicyDef("eligibility.early_flags", ["lost_contact", "poor_willingness", "high_risk"], "flags",
+              _l("Flags that make a case eligible before the minimum days past due")),
+    PolicyDef("placement.term_days", 90, "days", _l("Default placement term")),
+    PolicyDef("placement.max_share_per_agency", 0.5, "ratio",
+              _l("Largest share of one batch any single agency may receive (concentration)")),
+    PolicyDef("placement.challenger_share", 0.1, "ratio",
+              _l("Share of a batch given to challenger agencies in a champion/challenger split")),
+    PolicyDef("recall.ack_hours", 24, "hours", _l("Hours an agency has to acknowledge a recall")),
+)
+
+BY_KEY = {d.key: d for d in CATALOG}

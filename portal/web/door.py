@@ -1,0 +1,64 @@
+"""What every page needs from the shell: the request's session, the actor, committing,
+and the login-time rules (MFA enrolment, session lifetime)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy.orm import Session
+
+from portal import clock
+from portal.db import Database, mark_for_write
+
+# Endpoints a logged-in user may reach before finishing MFA enrolment.
+PRE_MFA_ENDPOINTS = {"identity.mfa_enrol", "identity.logout", "web.set_language", "static"}
+
+
+def database() -> Database:
+    return current_app.extensions["portal.db"]
+
+
+def db() -> Session:
+    if "db_session" not in g:
+        g.db_session = database().session()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            mark_for_write(g.db_session)
+    return g.db_session
+
+
+def commit() -> None:
+    db().commit()
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session_ = g.pop("db_session", None)
+    if session_ is not None:
+        session_.rollback()
+        session_.close()
+
+
+def actor() -> Any:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def enforce_session_rules() -> Any:
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    from portal.identity.operations import mfa_required
+    from portal.policies.operations import value as policy
+
+    started = session.get("login_at")
+    lifetime = float(policy(db(), "session.lifetime_hours")) * 3600
+    if started is None or clock.now().timestamp() - float(started) > lifetime:
+        logout_user()
+        session.clear()
+        return redirect(url_for("identity.login", next=request.path))
+    if (
+        request.endpoint not in PRE_MFA_ENDPOINTS
+        and not current_user.mfa_enabled
+        and mfa_required(db(), current_user)
+    ):
+        return redirect(url_for("identity.mfa_enrol"))
+    return None
