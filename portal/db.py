@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
-    Integer,
     Engine,
+    Integer,
     MetaData,
     String,
     TypeDecorator,

@@ -41,15 +41,15 @@ def extract(capability: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     pot = out / "messages.pot"
     pybabel = str(Path(sys.executable).parent / "pybabel")
-    subprocess.run([pybabel, "extract", "-q", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l",
+    subprocess.run([pybabel, "extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l",
                     "--no-location", "--omit-header", "-o", str(pot), *sources],
-                   cwd=PROJECT_ROOT, check=True)
+                   cwd=PROJECT_ROOT, check=True, capture_output=True)
     for locale in LOCALES:
         po = out / locale / "LC_MESSAGES" / "messages.po"
         command = "update" if po.exists() else "init"
-        subprocess.run([pybabel, command, "-q", "-i", str(pot), "-d", str(out), "-l", locale,
+        subprocess.run([pybabel, command, "-i", str(pot), "-d", str(out), "-l", locale,
                         "--no-wrap"] + (["--ignore-obsolete"] if command == "update" else []),
-                       cwd=PROJECT_ROOT, check=True)
+                       cwd=PROJECT_ROOT, check=True, capture_output=True)
 
 
 def main(argv: list[str]) -> int:

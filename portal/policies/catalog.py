@@ -63,6 +63,14 @@ CATALOG: tuple[PolicyDef, ...] = (
     PolicyDef("placement.challenger_share", 0.1, "ratio",
               _l("Share of a batch given to challenger agencies in a champion/challenger split")),
     PolicyDef("recall.ack_hours", 24, "hours", _l("Hours an agency has to acknowledge a recall")),
+    PolicyDef("imports.max_field_chars", 4096, "characters",
+              _l("Longest single cell accepted in a case or ledger import file")),
+    PolicyDef("imports.background_bytes", 2 * MB, "bytes",
+              _l("Import files larger than this run in the background with progress shown")),
+    PolicyDef("imports.max_errors_listed", 1000, "errors",
+              _l("Most row errors kept in an import's error report")),
+    PolicyDef("reconciliation.match_window_days", 3, "days",
+              _l("Days between an agency-reported payment and the ledger payment that still match")),
 )
 
 BY_KEY = {d.key: d for d in CATALOG}
