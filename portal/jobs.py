@@ -123,7 +123,7 @@ def _take_lease(database: Database, job: Job, holder: str) -> bool:
                 session.execute(insert(JobRun).values(name=job.name))
         except IntegrityError:
             pass
-        taken = session.execute(
+        taken = session.execute(  # type: ignore[attr-defined]
             update(JobRun)
             .where(JobRun.name == job.name)
             .where(or_(JobRun.leased_until.is_(None), JobRun.leased_until < now))

@@ -16,6 +16,30 @@ from portal.errors import DomainError
 bp = Blueprint("vendor_api", __name__, url_prefix="/api/v1")
 
 
+class ApiActor:
+    """An agency's system calling with its token: it acts for that agency, with an agency
+    collector's rights, and is audited under the token's name."""
+
+    role = "agency_staff"
+
+    def __init__(self, token: Any) -> None:
+        self.token = token
+        self.agency_id = token.agency_id
+        self.id = None
+
+    @property
+    def audit_id(self) -> str:
+        return f"token:{self.token.id}"
+
+    @property
+    def audit_label(self) -> str:
+        return f"API token {self.token.prefix} ({self.token.name})"
+
+
+def api_actor() -> ApiActor:
+    return g.api_actor
+
+
 def problem(status: int, title: str, detail: str = "", code: str = "", **extra: Any) -> Response:
     body = {"type": f"https://agency-portal.invalid/problems/{code or status}", "title": title,
             "status": status, "detail": detail, **extra}
@@ -40,6 +64,7 @@ def authenticate() -> Any:
         response.headers["WWW-Authenticate"] = 'Bearer realm="agency-portal"'
         return response
     g.api_token = token
+    g.api_actor = ApiActor(token)
     return None
 
 
@@ -60,9 +85,14 @@ def _http(exc: HTTPException) -> Response:
 
 
 def _exempt_csrf() -> None:
+    # Bearer tokens, not cookies, authenticate the API: there is no ambient credential for
+    # a forged cross-site request to ride on.
     from portal.web import csrf
 
     csrf.exempt(bp)
 
 
 _exempt_csrf()
+
+from vendor_api.routes import cases as _cases  # noqa: E402,F401  (registers its routes)
+from vendor_api.routes import meta as _meta  # noqa: E402,F401

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from audit.models import AuditEntry
 from audit.verify import verify_chain
 from portal.security.access import may
-from portal.web import nav
+from portal.web import home, nav
 from portal.web.door import actor, db
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
@@ -56,3 +56,11 @@ def verify() -> Any:
     if form.validate_on_submit():
         verdict = verify_chain(db())
     return render_template("auditing/verify.html", form=form, verdict=verdict)
+
+
+@home.add_source
+def _panels(session: Any, user: Any) -> list[home.Panel]:
+    if not may(user, "audit.view"):
+        return []
+    count = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    return [home.Panel(_l("Audit log entries"), count, "auditing.log", _l("Verify the chain from the log page"))]

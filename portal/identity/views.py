@@ -19,7 +19,7 @@ from portal.identity.forms import ConfirmForm, LoginForm, PasswordChangeForm, To
 from portal.identity.models import User
 from portal.security import mfa
 from portal.security.access import AGENCY_ADMIN, AGENCY_ROLES, ROLES, may
-from portal.web import nav
+from portal.web import home, nav
 from portal.web.door import actor, commit, db
 
 bp = Blueprint("identity", __name__)
@@ -262,3 +262,16 @@ def token_revoke(token_id: uuid.UUID) -> Any:
     commit()
     flash(_("Token revoked: it stops working now."), "success")
     return redirect(url_for("identity.tokens"))
+
+
+@home.add_source
+def _panels(session: Any, user: Any) -> list[home.Panel]:
+    if not (may(user, "user.manage") or may(user, "user.manage_own_agency")):
+        return []
+    people = ops.users_for(session, user)
+    now = clock.now()
+    locked = sum(1 for u in people if u.locked_until and u.locked_until > now)
+    panels = [home.Panel(_l("Accounts"), len(people), "identity.users")]
+    if locked:
+        panels.append(home.Panel(_l("Locked accounts"), locked, "identity.users", _l("Unlock from the users page")))
+    return panels

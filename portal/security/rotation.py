@@ -8,7 +8,7 @@ was read, so a value the portal changed meanwhile is never overwritten with a st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ def add_active_key(keyring_path: Path) -> str:
     return keyring.active_id
 
 
-def _batches(database: Database, spec: EncryptedColumns, size: int) -> Iterator[list[Any]]:
+def _batches(database: Database, spec: EncryptedColumns, size: int) -> Iterator[Sequence[Any]]:
     table = spec.table
     cols = [table.c.id] + [table.c[name] for name in spec.columns]
     last = None

@@ -21,7 +21,7 @@ from portal.placements.models import ACTIVE, Placement
 from portal.security.access import AGENCY_ROLES, may
 
 
-def cases_for(actor: Any) -> Select[tuple[Case]]:
+def cases_for(actor: Any) -> Select[Case]:
     """SELECT of the cases ``actor`` may see; callers add filters and ordering."""
     stmt = select(Case)
     if actor is None or not may(actor, "case.list"):
@@ -40,7 +40,7 @@ def cases_for(actor: Any) -> Select[tuple[Case]]:
     return stmt
 
 
-def placements_for(actor: Any) -> Select[tuple[Placement]]:
+def placements_for(actor: Any) -> Select[Placement]:
     """Placements ``actor`` may see: an agency sees its own, active or past (its history),
     but never another agency's; bank roles with placement rights see all."""
     stmt = select(Placement)

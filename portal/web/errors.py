@@ -43,11 +43,21 @@ def _page(status: int, message: str | None = None) -> tuple[str, int]:
     ), status
 
 
+def _problem(status: int, title: str, detail: str = "") -> Any:
+    """RFC 9457 for anything under /api/, even errors raised before the API's own handlers."""
+    from flask import jsonify
+
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
         if request.path.startswith("/api/"):
-            raise exc
+            return _problem(400, "Bad request", exc.description or "")
         return _page(400, _("The form expired or was not sent from this site. Reload the page and try again."))
 
     @app.errorhandler(DomainError)
@@ -57,12 +67,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         if request.path.startswith("/api/"):
-            return exc
+            return _problem(exc.code or 500, exc.name, exc.description or "")
         return _page(exc.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
-            raise exc
+            return _problem(500, "Internal error", "The error was logged. Nothing you sent was saved.")
         return _page(500, _("The error was logged. Nothing you sent was saved."))
