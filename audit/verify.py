@@ -60,10 +60,19 @@ def verify_chain(
         progress(checked, total)
     if head is None:
         return _bad(checked, head, None, "the chain head is missing")
-    if head.seq != last_seq or head.entry_hash != expected_prev:
-        return _bad(checked, head, last_seq + 1 if head.seq > last_seq else head.seq,
+    if head.seq > last_seq:
+        return _bad(checked, head, last_seq + 1,
                     f"the chain ends at entry {last_seq} but its head records entry "
                     f"{head.seq}: entries were removed from the end or the head was changed")
+    if head.seq < last_seq:
+        # Entries beyond the head were appended without going through the head: the first
+        # of them is the first bad one.
+        return _bad(checked, head, head.seq + 1,
+                    f"the chain runs to entry {last_seq} but its head records entry "
+                    f"{head.seq}: entries were added after the head or the head was changed")
+    if head.entry_hash != expected_prev:
+        return _bad(checked, head, head.seq,
+                    f"the head's hash does not match entry {head.seq}: the head was changed")
     return Verdict(True, checked, head.seq, head.entry_hash.hex())
 
 

@@ -56,7 +56,11 @@ def authenticate(session: Session, username: str, password: str, *, source: str 
         raise NotAllowed("login.invalid", _l("Wrong username or password."))
     if user.locked_until is not None and user.locked_until > now:
         record(session, _anonymous(username), "login.refused_locked", "user", user.id,
-               after={"source": source, "locked_until": user.locked_until})
+               after={"source": source, "locked_until": user.locked_until},
+               reason=None if password_ok else "wrong password")
+        if not password_ok:
+            # Same answer as an unknown user: a guesser learns nothing from the lock.
+            raise NotAllowed("login.invalid", _l("Wrong username or password."))
         raise NotAllowed(
             "login.locked",
             _l("This account is locked after repeated failed logins. Try again later or ask an administrator."),
@@ -70,14 +74,15 @@ def authenticate(session: Session, username: str, password: str, *, source: str 
             after["locked_until"] = user.locked_until
             record(session, _anonymous(username), "login.locked", "user", user.id, after=after,
                    reason="too many failed logins")
-            raise NotAllowed(
-                "login.locked",
-                _l("This account is locked after repeated failed logins. Try again later or ask an administrator."),
-            )
+            # The generic answer: the lock is announced only to whoever knows the password.
+            raise NotAllowed("login.invalid", _l("Wrong username or password."))
         record(session, _anonymous(username), "login.failed", "user", user.id, after=after,
                reason="wrong password")
         raise NotAllowed("login.invalid", _l("Wrong username or password."))
-    user.failed_logins = 0
+    if not user.mfa_enabled:
+        # With two steps, failures reset only after the code too (``check_totp``): else
+        # the password would buy an unlimited run of guesses at the six digits.
+        user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -90,9 +95,28 @@ def complete_login(session: Session, user: User, *, source: str = "", method: st
 
 
 def check_totp(session: Session, user: User, code: str) -> None:
+    """The second step. Wrong codes count toward the same lockout as wrong passwords."""
+    now = clock.now()
+    if user.locked_until is not None and user.locked_until > now:
+        record(session, user, "login.refused_locked", "user", user.id,
+               after={"locked_until": user.locked_until}, reason="two-step code while locked")
+        raise NotAllowed(
+            "login.locked",
+            _l("This account is locked after repeated failed logins. Try again later or ask an administrator."),
+        )
     if not mfa.verify(user.totp_secret, code):
-        record(session, user, "login.mfa_failed", "user", user.id)
+        user.failed_logins += 1
+        after: dict[str, Any] = {"failed_logins": user.failed_logins}
+        if user.failed_logins >= int(policy(session, "login.max_failures")):
+            user.locked_until = now + timedelta(minutes=int(policy(session, "login.lockout_minutes")))
+            user.failed_logins = 0
+            after["locked_until"] = user.locked_until
+            record(session, user, "login.locked", "user", user.id, after=after,
+                   reason="too many wrong two-step codes")
+        else:
+            record(session, user, "login.mfa_failed", "user", user.id, after=after)
         raise NotAllowed("mfa.invalid", _l("That code is not valid. Check your authenticator's clock."))
+    user.failed_logins = 0
 
 
 def mfa_required(session: Session, user: User) -> bool:

@@ -14,14 +14,16 @@ Tampering, a wrong key, a wrong row: all raise ``DecryptionError``, never garbag
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import os
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -161,6 +163,28 @@ class FieldCipher:
             nonce, value.encode("utf-8"), aad
         )
 
+    def encryptor(self) -> Callable[[str, bytes], bytes]:
+        """``encrypt`` for a batch: the keyring is checked once, not once per value, and the
+        active key is looked up once. Same ciphertexts as ``encrypt`` (a fresh nonce each)."""
+        self.refresh()
+        prefix = self._prefix[self.keyring.active_id]
+        seal = self._aead[self.keyring.active_id].encrypt
+        urandom = os.urandom
+        # Random nonces drawn from the OS in blocks: one system call per 4,096 values
+        # instead of one per value. Each nonce is still 96 fresh random bits.
+        block = NONCE_BYTES * 4096
+        pool: list[Any] = [b"", block]  # [random bytes, read position]
+
+        def encrypt(value: str, aad: bytes) -> bytes:
+            position = pool[1]
+            if position >= block:
+                pool[0], position = urandom(block), 0
+            nonce = pool[0][position : position + NONCE_BYTES]
+            pool[1] = position + NONCE_BYTES
+            return prefix + nonce + seal(nonce, value.encode("utf-8"), aad)
+
+        return encrypt
+
     def key_id_of(self, blob: bytes) -> str:
         if len(blob) < 2 or blob[0] != FORMAT_VERSION:
             raise DecryptionError("not a field ciphertext")
@@ -185,20 +209,24 @@ class FieldCipher:
 
     def blind_index(self, kind: str, value: str) -> bytes:
         normalised = normalise(kind, value)
-        return hmac.new(
-            self.keyring.index_key, f"{kind}:{normalised}".encode(), hashlib.sha256
-        ).digest()[:INDEX_BYTES]
+        # hmac.digest: the one-shot C path, same bytes as hmac.new(...).digest().
+        return hmac.digest(
+            self.keyring.index_key, f"{kind}:{normalised}".encode(), "sha256"
+        )[:INDEX_BYTES]
 
 
 def aad_for(table: str, column: str, row_id: object) -> bytes:
     return f"{table}.{column}.{row_id}".encode()
 
 
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
 def normalise(kind: str, value: str) -> str:
     """What counts as "the same" national ID or phone for exact-match search."""
     value = value.strip()
     if kind == "phone":
-        digits = "".join(ch for ch in value if ch.isdigit())
+        digits = _NON_DIGITS.sub("", value)
         # +86 138... and 138... are the same mainland number.
         if digits.startswith("86") and len(digits) == 13:
             digits = digits[2:]
