@@ -26,6 +26,8 @@ class User(Base):
     totp_secret_ct: Mapped[bytes | None] = mapped_column("totp_secret", LargeBinary)
     totp_secret = EncryptedField("totp_secret")
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
+    # The last TOTP time step accepted: a code is good once (RFC 6238 §5.2).
+    mfa_last_step: Mapped[int | None]
     # Bumped by "log out everywhere" and password changes: every session carrying the old
     # number stops being valid on its next request, on every app process.
     session_version: Mapped[int] = mapped_column(default=1)

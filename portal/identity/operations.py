@@ -104,7 +104,11 @@ def check_totp(session: Session, user: User, code: str) -> None:
             "login.locked",
             _l("This account is locked after repeated failed logins. Try again later or ask an administrator."),
         )
-    if not mfa.verify(user.totp_secret, code):
+    step = mfa.matching_step(user.totp_secret, code)
+    if step is not None and user.mfa_last_step is not None and step <= user.mfa_last_step:
+        record(session, user, "login.mfa_replayed", "user", user.id, reason="two-step code already used")
+        raise NotAllowed("mfa.replayed", _l("That code was already used. Wait for the next one."))
+    if step is None:
         user.failed_logins += 1
         after: dict[str, Any] = {"failed_logins": user.failed_logins}
         if user.failed_logins >= int(policy(session, "login.max_failures")):
@@ -117,6 +121,7 @@ def check_totp(session: Session, user: User, code: str) -> None:
             record(session, user, "login.mfa_failed", "user", user.id, after=after)
         raise NotAllowed("mfa.invalid", _l("That code is not valid. Check your authenticator's clock."))
     user.failed_logins = 0
+    user.mfa_last_step = step
 
 
 def mfa_required(session: Session, user: User) -> bool:
@@ -133,9 +138,11 @@ def start_mfa_enrolment(session: Session, user: User) -> str:
 
 
 def confirm_mfa_enrolment(session: Session, user: User, code: str) -> None:
-    if not mfa.verify(user.totp_secret, code):
+    step = mfa.matching_step(user.totp_secret, code)
+    if step is None:
         raise InvalidInput("mfa.invalid", _l("That code is not valid. Check your authenticator's clock."))
     user.mfa_enabled = True
+    user.mfa_last_step = step
     record(session, user, "user.mfa_enrolled", "user", user.id, after={"mfa_enabled": True})
 
 

@@ -153,3 +153,25 @@ def test_login_redirects_only_within_the_site(db, client):
                            data={"csrf_token": token, "username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
+
+
+def test_a_two_step_code_is_good_once(db, client, app):
+    """A code overheard or phished after its owner used it does not log anybody in."""
+    import pyotp
+
+    from portal import clock
+    from tests.conftest import csrf_from, login
+    from tests.factories import make_user
+
+    approver = make_user(db, "approver")
+    login(client, approver)
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/account").get_data(as_text=True))})
+    other = app.test_client()
+    page = other.get("/login")
+    other.post("/login", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                               "username": approver.username, "password": "correct horse battery staple"})
+    page = other.get("/login/verify")
+    replay = other.post("/login/verify", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                               "code": pyotp.TOTP(approver.totp_secret).at(clock.now())})
+    assert replay.status_code == 200
+    assert "already used" in replay.get_data(as_text=True)
