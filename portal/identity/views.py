@@ -18,20 +18,12 @@ from portal.identity import operations as ops
 from portal.identity.forms import ConfirmForm, LoginForm, PasswordChangeForm, TokenForm, UserForm
 from portal.identity.models import User
 from portal.security import mfa
-from portal.security.access import AGENCY_ADMIN, AGENCY_ROLES, ROLES, may
+from portal.security.access import AGENCY_ADMIN, AGENCY_ROLES, ROLE_LABELS, ROLES, may
 from portal.web import home, nav
 from portal.web.door import actor, commit, db
 
 bp = Blueprint("identity", __name__)
 
-ROLE_LABELS = {
-    "vendor_manager": _l("Vendor manager"),
-    "approver": _l("Approver"),
-    "admin": _l("Administrator"),
-    "auditor": _l("Auditor"),
-    "agency_admin": _l("Agency administrator"),
-    "agency_staff": _l("Agency collector"),
-}
 
 nav.add(
     nav.NavItem("identity.users", _l("Users"), "user.manage", 90),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
+
 from portal.errors import NotAllowed
 
 VENDOR_MANAGER = "vendor_manager"
@@ -19,6 +21,23 @@ AUDITOR = "auditor"
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
 SYSTEM = "system"
+
+ROLE_LABELS = {
+    VENDOR_MANAGER: _l("Vendor manager"),
+    APPROVER: _l("Approver"),
+    ADMIN: _l("Administrator"),
+    AUDITOR: _l("Auditor"),
+    AGENCY_ADMIN: _l("Agency administrator"),
+    AGENCY_STAFF: _l("Agency collector"),
+}
+ROLE_INTROS = {
+    VENDOR_MANAGER: _l("Vet and onboard agencies, import cases, build placement batches and recall cases."),
+    APPROVER: _l("Approve what a vendor manager prepared: agencies, contracts and placement batches. Never your own."),
+    ADMIN: _l("Manage users, policies and keys. Debtor data is not shown to administrators."),
+    AUDITOR: _l("Read everything, change nothing. Verify the audit log and download reports."),
+    AGENCY_ADMIN: _l("Your agency's cases, staff accounts and API tokens."),
+    AGENCY_STAFF: _l("The cases currently placed with your agency."),
+}
 
 BANK_ROLES = (VENDOR_MANAGER, APPROVER, ADMIN, AUDITOR)
 AGENCY_ROLES = (AGENCY_ADMIN, AGENCY_STAFF)
@@ -63,6 +82,7 @@ RULES: dict[str, frozenset[str]] = {
     "agency.document.upload": frozenset({VENDOR_MANAGER, AGENCY_ADMIN}),
     "agency.keys": frozenset({AGENCY_ADMIN}),
     "expiry.view": frozenset({VENDOR_MANAGER, APPROVER, AUDITOR}),
+    "agency.checklist.manage": frozenset({VENDOR_MANAGER, ADMIN}),
     # cases and placements (DOMAIN.md §2)
     "case.list": frozenset({VENDOR_MANAGER, APPROVER, AUDITOR, AGENCY_ADMIN, AGENCY_STAFF}),
     "case.view": frozenset({VENDOR_MANAGER, APPROVER, AUDITOR, AGENCY_ADMIN, AGENCY_STAFF}),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_login import current_user
 
-from portal.security.access import may
+from portal.security.access import ROLE_INTROS, ROLE_LABELS, may
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ def register_template_helpers(app: Flask) -> None:
             "languages": LANGUAGES,
             "current_locale": str(get_locale() or "en"),
             "current_endpoint": request.endpoint,
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "role_intro": lambda role: ROLE_INTROS.get(role, ""),
         }
 
     register_filters(app)
