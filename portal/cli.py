@@ -67,18 +67,18 @@ def alembic_config() -> Any:
     return cfg
 
 
-def upgrade_database(database: Any) -> int:
-    """Migrate to the newest schema, then write default rows for new policies."""
+def upgrade_database(database: Any) -> dict[str, int]:
+    """Migrate to the newest schema, then write reference rows (policies, checklist)."""
     from alembic import command
 
-    from portal.policies.operations import ensure_defaults
+    from portal.schema import ensure_reference_data
 
     cfg = alembic_config()
     with database.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     with database.unit_of_work() as session:
-        return ensure_defaults(session)
+        return ensure_reference_data(session)
 
 
 @db.command("upgrade")
@@ -86,7 +86,8 @@ def upgrade_database(database: Any) -> int:
 def db_upgrade(ctx: AppContext) -> None:
     """Apply every migration (Alembic) and write default policy rows."""
     added = upgrade_database(ctx.database)
-    console.print(f"[green]database at the newest schema[/]; {added} default policies written")
+    written = ", ".join(f"{n} {what}" for what, n in added.items())
+    console.print(f"[green]database at the newest schema[/]; default rows written: {written}")
 
 
 # -- keys --------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ BANK_USERS = [
     ("auditor", "Sun Hui 孙慧", "auditor"),
 ]
 AGENCIES = [
-    ("Huaxia Credit Services Co., Ltd. 华夏信用服务有限公司", "91310000MA1FL4XQ3K", "Shanghai", "huaxia"),
-    ("Pacific Recovery Partners 太平洋催收服务有限公司", "91440300MA5G8KQ25U", "Guangdong", "pacific"),
+    ("Huaxia Credit Services Co., Ltd. 华夏信用服务有限公司", "91310000MA1FL4XQ3A", "Shanghai", "huaxia"),
+    ("Pacific Recovery Partners 太平洋催收服务有限公司", "91440300MA5G8KQ25T", "Guangdong", "pacific"),
 ]
 DEMO_PASSWORD = "demo-password-2026"  # printed by `make demo`; demo only
 
@@ -83,6 +83,11 @@ def seed(session: Session, cases: int = 200, rng_seed: int = 2026) -> list[tuple
     third = len(eligible) // 3
     place_cases(session, system, agencies[0].id, eligible[:third])
     place_cases(session, system, agencies[1].id, eligible[third : 2 * third])
+    # The agencies' full vetting files, plus one under review and one just submitted, so a
+    # vendor manager and an approver find work waiting.
+    from portal.agencies.demo import seed_agencies
+
+    seed_agencies(session, agencies)
     return logins
 
 

@@ -67,14 +67,14 @@ def build_schema(database: Database) -> None:
     append-only triggers), then default policy rows. Migrations themselves are proven
     separately (tests/test_migrations.py): upgrading an empty database gives this schema."""
     from audit.schema import install
-    from portal.policies.operations import ensure_defaults
+    from portal.schema import ensure_reference_data
 
     base = load_all_models()
     with database.engine.begin() as conn:
         base.metadata.create_all(conn)
         install(conn)
     with database.unit_of_work() as session:
-        ensure_defaults(session)
+        ensure_reference_data(session)
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +141,7 @@ def truncate_all(database: Database) -> None:
     with database.engine.begin() as conn:
         drop_protection(conn)
         for table in reversed(base.metadata.sorted_tables):
-            if table.name != "policies":
+            if table.name not in ("policies", "agency_checklist_items"):
                 conn.execute(table.delete())
         install(conn)
 

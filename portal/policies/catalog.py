@@ -47,6 +47,8 @@ CATALOG: tuple[PolicyDef, ...] = (
               _l("Days after expiry before the agency is suspended from new placements")),
     PolicyDef("recordings.retention_min_months", 12, "months",
               _l("Shortest call-recording retention a contract may set")),
+    PolicyDef("contracts.conduct_presets", ["cn-cba-2026"], "presets",
+              _l("Conduct policy presets a contract may name")),
     # cases and placement (seeds 001, 002)
     PolicyDef("buckets.monthly", [["M1", 1, 30], ["M2", 31, 60], ["M3", 61, 90], ["M4+", 91, None]],
               "ladder", _l("Monthly bucket ladder: [code, first day, last day] (seed 000)")),

@@ -156,12 +156,14 @@ class FieldCipher:
         return self.keyring.active_id
 
     def encrypt(self, value: str, aad: bytes) -> bytes:
+        return self.encrypt_bytes(value.encode("utf-8"), aad)
+
+    def encrypt_bytes(self, data: bytes, aad: bytes) -> bytes:
+        """The same envelope over bytes (evidence documents)."""
         self.refresh()
         key_id = self.keyring.active_id
         nonce = os.urandom(NONCE_BYTES)
-        return self._prefix[key_id] + nonce + self._aead[key_id].encrypt(
-            nonce, value.encode("utf-8"), aad
-        )
+        return self._prefix[key_id] + nonce + self._aead[key_id].encrypt(nonce, data, aad)
 
     def encryptor(self) -> Callable[[str, bytes], bytes]:
         """``encrypt`` for a batch: the keyring is checked once, not once per value, and the
@@ -191,6 +193,9 @@ class FieldCipher:
         return blob[2 : 2 + blob[1]].decode("ascii", errors="replace")
 
     def decrypt(self, blob: bytes, aad: bytes) -> str:
+        return self.decrypt_bytes(blob, aad).decode("utf-8")
+
+    def decrypt_bytes(self, blob: bytes, aad: bytes) -> bytes:
         key_id = self.key_id_of(blob)
         aead = self._aead.get(key_id)
         if aead is None:
@@ -201,7 +206,7 @@ class FieldCipher:
         start = 2 + blob[1]
         nonce, body = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
         try:
-            return aead.decrypt(nonce, body, aad).decode("utf-8")
+            return aead.decrypt(nonce, body, aad)
         except InvalidTag as exc:
             raise DecryptionError(
                 "ciphertext does not authenticate for this field (tampered, moved or wrong key)"
@@ -261,9 +266,10 @@ class EncryptedField:
     """A model attribute that reads and writes ``<name>_ct`` through the cipher, bound to
     the row's table, column and primary key. The row's id must be set before a value."""
 
-    def __init__(self, column: str, index: str | None = None) -> None:
+    def __init__(self, column: str, index: str | None = None, *, binary: bool = False) -> None:
         self.column = column
         self.index = index  # blind-index kind; stored in ``<column>_bidx``
+        self.binary = binary  # bytes in and out (documents), not text
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -278,10 +284,20 @@ class EncryptedField:
         if obj is None:
             return self  # type: ignore[return-value]
         blob = getattr(obj, f"{self.column}_ct")
-        return None if blob is None else cipher().decrypt(blob, self._aad(obj))
+        if blob is None:
+            return None
+        if self.binary:
+            return cipher().decrypt_bytes(blob, self._aad(obj))  # type: ignore[return-value]
+        return cipher().decrypt(blob, self._aad(obj))
 
-    def __set__(self, obj: object, value: str | None) -> None:
+    def __set__(self, obj: object, value: str | bytes | None) -> None:
         c = cipher()
-        setattr(obj, f"{self.column}_ct", None if value is None else c.encrypt(value, self._aad(obj)))
+        if value is None:
+            blob = None
+        elif isinstance(value, bytes):
+            blob = c.encrypt_bytes(value, self._aad(obj))
+        else:
+            blob = c.encrypt(value, self._aad(obj))
+        setattr(obj, f"{self.column}_ct", blob)
         if self.index:
             setattr(obj, f"{self.column}_bidx", None if value is None else c.blind_index(self.index, value))

@@ -23,7 +23,9 @@ from portal.security import crypto
 @dataclass(frozen=True)
 class EncryptedColumns:
     table: Table
-    columns: tuple[str, ...]  # logical names; the database column has the same name
+    columns: tuple[str, ...]  # logical names, bound into each ciphertext's associated data
+    db_columns: tuple[str, ...]  # where they are stored
+    binary: bool = False  # documents: megabytes a row, so few rows a batch
 
 
 def encrypted_columns() -> list[EncryptedColumns]:
@@ -31,11 +33,12 @@ def encrypted_columns() -> list[EncryptedColumns]:
     found = []
     for mapper in base.registry.mappers:
         cls = mapper.class_
-        names = tuple(
-            attr.column for attr in vars(cls).values() if isinstance(attr, crypto.EncryptedField)
-        )
+        fields = [a for a in vars(cls).values() if isinstance(a, crypto.EncryptedField)]
+        names = tuple(f.column for f in fields)
         if names:
-            found.append(EncryptedColumns(mapper.local_table, names))  # type: ignore[arg-type]
+            stored = tuple(mapper.get_property(f"{n}_ct").columns[0].name for n in names)  # type: ignore[attr-defined]
+            found.append(EncryptedColumns(mapper.local_table, names, stored,  # type: ignore[arg-type]
+                                          any(f.binary for f in fields)))
     return sorted(found, key=lambda e: e.table.name)
 
 
@@ -48,7 +51,7 @@ def add_active_key(keyring_path: Path) -> str:
 
 def _batches(database: Database, spec: EncryptedColumns, size: int) -> Iterator[Sequence[Any]]:
     table = spec.table
-    cols = [table.c.id] + [table.c[name] for name in spec.columns]
+    cols = [table.c.id] + [table.c[name] for name in spec.db_columns]
     last = None
     while True:
         stmt = select(*cols).order_by(table.c.id).limit(size)
@@ -77,22 +80,22 @@ def reencrypt_all(
     for spec in specs:
         table = spec.table
         changed = 0
-        for rows in _batches(database, spec, batch_size):
-            for name in spec.columns:
-                column = table.c[name]
+        for rows in _batches(database, spec, 10 if spec.binary else batch_size):
+            for name, stored in zip(spec.columns, spec.db_columns, strict=True):
+                column = table.c[stored]
                 params = []
                 for row in rows:
-                    blob = row._mapping[name]
+                    blob = row._mapping[stored]
                     if blob is None or cipher.key_id_of(blob) == active:
                         continue
                     aad = crypto.aad_for(table.name, name, row.id)
                     params.append({"row_id": row.id, "old": blob,
-                                   "new": cipher.encrypt(cipher.decrypt(blob, aad), aad)})
+                                   "new": cipher.encrypt_bytes(cipher.decrypt_bytes(blob, aad), aad)})
                 if params:
                     stmt = (
                         update(table)
                         .where(and_(table.c.id == bindparam("row_id"), column == bindparam("old")))
-                        .values({name: bindparam("new")})
+                        .values({stored: bindparam("new")})
                     )
                     with database.unit_of_work() as session:
                         session.connection().execute(stmt, params)

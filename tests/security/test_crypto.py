@@ -160,8 +160,8 @@ def _all_ciphertexts(database: Any) -> list[tuple[str, str, bytes]]:
     found = []
     with database.unit_of_work(write=False) as session:
         for spec in rotation.encrypted_columns():
-            for name in spec.columns:
-                for row_id, blob in session.execute(select(spec.table.c.id, spec.table.c[name])):
+            for name, stored in zip(spec.columns, spec.db_columns, strict=True):
+                for row_id, blob in session.execute(select(spec.table.c.id, spec.table.c[stored])):
                     if blob is not None:
                         found.append((f"{spec.table.name}.{name}", str(row_id), blob))
     return found
