@@ -148,8 +148,10 @@ def run_all(database: Database, only: list[str] | None = None) -> dict[str, Any]
         except Exception as exc:  # one failing job must not stop the others
             results[job.name] = {"error": f"{type(exc).__name__}: {exc}"}
         with database.unit_of_work() as session:
+            # Only the holder releases: a job that overran its lease must not clear the
+            # lease of the host that took over.
             session.execute(
-                update(JobRun).where(JobRun.name == job.name).values(
+                update(JobRun).where(JobRun.name == job.name, JobRun.holder == holder).values(
                     leased_until=None, last_finished_at=clock.now(), last_result=results[job.name]
                 )
             )

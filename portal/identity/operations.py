@@ -31,6 +31,7 @@ from portal.security.access import (
 from portal.security.passwords import hash_password, needs_rehash, verify_password
 
 TOKEN_PREFIX = "apt_"
+TERMINATED = "terminated"  # the agency lifecycle's final state
 
 
 def _anonymous(username: str) -> SystemActor:
@@ -50,9 +51,9 @@ def authenticate(session: Session, username: str, password: str, *, source: str 
         record(session, _anonymous(username), "login.failed", "user", None,
                after={"source": source}, reason="unknown user")
         raise NotAllowed("login.invalid", _l("Wrong username or password."))
-    if not user.is_active:
+    if not user.is_active or _agency_terminated(session, user.agency_id):
         record(session, _anonymous(username), "login.failed", "user", user.id,
-               after={"source": source}, reason="account disabled")
+               after={"source": source}, reason="account disabled or agency terminated")
         raise NotAllowed("login.invalid", _l("Wrong username or password."))
     if user.locked_until is not None and user.locked_until > now:
         record(session, _anonymous(username), "login.refused_locked", "user", user.id,
@@ -230,7 +231,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def load_session_user(session: Session, token: str) -> User | None:
-    """Flask-Login's user loader: "<id>:<session_version>" must match, the user active."""
+    """Flask-Login's user loader: "<id>:<session_version>" must match, the user active,
+    and an agency user's agency not terminated."""
     user_id, _, version = token.partition(":")
     try:
         user = session.get(User, uuid.UUID(user_id))
@@ -238,7 +240,18 @@ def load_session_user(session: Session, token: str) -> User | None:
         return None
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
+    if _agency_terminated(session, user.agency_id):
+        return None
     return user
+
+
+def _agency_terminated(session: Session, agency_id: uuid.UUID | None) -> bool:
+    if agency_id is None:
+        return False
+    from portal.agencies.models import Agency
+
+    status = session.scalar(select(Agency.status).where(Agency.id == agency_id))
+    return status in (None, TERMINATED)
 
 
 # -- API tokens ------------------------------------------------------------------------
@@ -287,7 +300,7 @@ def token_actor(session: Session, secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalars(select(ApiToken).where(ApiToken.secret_hash == _hash_secret(secret))).first()
-    if token is None or token.revoked_at is not None:
+    if token is None or token.revoked_at is not None or _agency_terminated(session, token.agency_id):
         return None
     return token
 

@@ -20,7 +20,7 @@ from portal.identity.models import User
 from portal.security import mfa
 from portal.security.access import AGENCY_ADMIN, AGENCY_ROLES, ROLE_LABELS, ROLES, may
 from portal.web import home, nav
-from portal.web.door import actor, commit, db
+from portal.web.door import actor, commit, db, safe_path
 
 bp = Blueprint("identity", __name__)
 
@@ -33,9 +33,7 @@ nav.add(
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.home")
+    return safe_path(target, url_for("web.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

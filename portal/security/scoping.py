@@ -1,7 +1,7 @@
 """The only path to agency-scoped rows.
 
 Every read of cases (and of anything hanging off a case) starts from ``cases_for``. For an
-agency user it joins the agency's *active* placements, so a case recalled a second ago is
+agency user it joins the agency's *active* placements (of an active agency), so a case recalled a second ago is
 gone on the next query, and another agency's case is indistinguishable from one that does
 not exist (``get_case`` raises NotFound for both). Bank roles that may read debtor data
 see all cases; ``admin`` sees none by default.
@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy import Select, and_, false, select
 from sqlalchemy.orm import Session
 
+from portal.agencies.models import Agency
 from portal.cases.models import Case
 from portal.errors import NotFound
 from portal.placements.models import ACTIVE, Placement
 from portal.security.access import AGENCY_ROLES, may
+
+AGENCY_ACTIVE = "active"
 
 
 def cases_for(actor: Any) -> Select[Case]:
@@ -36,6 +39,11 @@ def cases_for(actor: Any) -> Select[Case]:
                 Placement.agency_id == actor.agency_id,
                 Placement.status == ACTIVE,
             ),
+        ).join(
+            # Belt and braces: suspension and termination recall every placement, but an
+            # agency that is not active reads nothing even if a recall were still under way.
+            Agency,
+            and_(Agency.id == Placement.agency_id, Agency.status == AGENCY_ACTIVE),
         )
     return stmt
 

@@ -62,3 +62,21 @@ def enforce_session_rules() -> Any:
     ):
         return redirect(url_for("identity.mfa_enrol"))
     return None
+
+
+def safe_path(target: str | None, fallback: str) -> str:
+    """A redirect target inside this site, or ``fallback``. Absolute URLs to this host are
+    reduced to their path; anything that a browser could read as another host
+    (``//evil``, ``/\\evil``, ``http://evil``) is refused."""
+    from urllib.parse import urlsplit
+
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.netloc != request.host:
+            return fallback
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return fallback
+    return target

@@ -53,6 +53,16 @@ def _problem(status: int, title: str, detail: str = "") -> Any:
     return response
 
 
+def _rollback() -> None:
+    """Nothing of a refused or failed request is kept, and the error page can still read
+    the database (the logged-in user, the menu) after a failed flush."""
+    from flask import g
+
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -62,6 +72,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
+        _rollback()
         return _page(exc.status, str(exc.message))
 
     @app.errorhandler(HTTPException)
@@ -73,6 +84,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _rollback()
         if request.path.startswith("/api/"):
             return _problem(500, "Internal error", "The error was logged. Nothing you sent was saved.")
         return _page(500, _("The error was logged. Nothing you sent was saved."))

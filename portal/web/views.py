@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from portal.web import LANGUAGES
-from portal.web.door import actor, db
+from portal.web.door import actor, db, safe_path
 from portal.web.home import home_panels
 
 bp = Blueprint("web", __name__)
@@ -34,14 +34,8 @@ def set_language() -> Any:
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
-    target = request.form.get("next") or request.referrer or url_for("web.index")
     # Only ever send the user back into this site.
-    if not target.startswith("/") or target.startswith("//"):
-        from urllib.parse import urlparse
-
-        parsed = urlparse(target)
-        target = parsed.path if parsed.netloc == request.host else url_for("web.index")
-    return redirect(target or url_for("web.index"))
+    return redirect(safe_path(request.form.get("next") or request.referrer, url_for("web.index")))
 
 
 @bp.get("/healthz")

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import request
 
+from audit.log import record
 from portal.cases.models import Case
 from portal.security.scoping import cases_for, get_case
-from portal.web.door import db
+from portal.web.door import commit, db
 from vendor_api import api_actor, bp, problem
 from vendor_api.schemas.cases import case_json
 
@@ -34,12 +35,20 @@ def list_cases() -> Any:
     body: dict[str, Any] = {"items": [case_json(c) for c in cases]}
     if len(cases) == limit:
         body["next"] = str(cases[-1].id)
+    # Every disclosure of debtor data to an agency is on the record (ids, never the data).
+    record(db(), api_actor(), "api.cases_listed", "agency", api_actor().agency_id,
+           after={"case_ids": [str(c.id) for c in cases]})
+    commit()
     return body
 
 
 @bp.get("/cases/<case_id>")
 def show_case(case_id: str) -> Any:
-    return case_json(get_case(db(), api_actor(), case_id))
+    case = get_case(db(), api_actor(), case_id)
+    body = case_json(case)
+    record(db(), api_actor(), "api.case_read", "case", case.id)
+    commit()
+    return body
 
 
 
