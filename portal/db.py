@@ -9,7 +9,7 @@ failing half way; readers never wait for writers (WAL).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +19,11 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
     create_engine,
     event,
-    insert,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -143,50 +141,3 @@ def mark_for_write(session: Session) -> None:
     if bind.dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_write": True})
 
-
-def bulk_insert(connection: Any, table: Any, rows: Sequence[Mapping[str, Any]]) -> int:
-    """INSERT many rows with one driver-level executemany.
-
-    SQLAlchemy's executemany converts every value of every row through its type (UUIDs,
-    UTC datetimes, JSON); for bulk loads that dominates. Here each column's converter is
-    looked up once, and a value identical to the previous row's (the batch's timestamp,
-    an empty flag list) is converted once, not once per row. Same SQL, same stored values.
-    """
-    if not rows:
-        return 0
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
-    processors = compiled._bind_processors
-    names: list[str] = list(compiled.positiontup) if compiled.positional else keys
-    columns = table.c
-    # bytes need no conversion on either driver (SQLAlchemy would wrap each in a buffer).
-    procs = [None if isinstance(columns[name].type, LargeBinary) else processors.get(name)
-             for name in names]
-    json_memo: dict[tuple[Any, ...], Any] = {}
-    width = len(names)
-    marker = object()
-    last_in: list[Any] = [marker] * width
-    last_out: list[Any] = [None] * width
-    converted: list[Any] = []
-    for row in rows:
-        out = [None] * width
-        for i in range(width):
-            value = row[names[i]]
-            proc = procs[i]
-            if proc is None or value is None:
-                out[i] = value
-            elif value is last_in[i]:
-                out[i] = last_out[i]
-            elif type(value) is list:
-                # Short JSON lists (flags) repeat across rows: encode each distinct one once.
-                key = tuple(value)
-                cached = json_memo.get(key)
-                if cached is None:
-                    cached = json_memo[key] = proc(value)
-                out[i] = cached
-            else:
-                out[i] = last_out[i] = proc(value)
-                last_in[i] = value
-        converted.append(tuple(out) if compiled.positional else dict(zip(names, out, strict=True)))
-    connection.exec_driver_sql(str(compiled), converted)
-    return len(converted)

@@ -167,3 +167,8 @@ def last_runs(session: Session) -> list[JobRun]:
 def hourly_jobs() -> dict[str, Any]:
     """The consumer runs the schedule every hour; cron may also run `jobs run`."""
     return run_all(database())
+
+
+# The consumer finds a task by its module: import every capability's jobs module now, so
+# tasks enqueued from the web (imports, allocations) are known to the consumer process.
+load_jobs()

@@ -96,3 +96,4 @@ _exempt_csrf()
 
 from vendor_api.routes import cases as _cases  # noqa: E402,F401  (registers its routes)
 from vendor_api.routes import meta as _meta  # noqa: E402,F401
+from vendor_api.routes import recalls as _recalls  # noqa: E402,F401

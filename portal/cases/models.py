@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String, Uuid
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, new_id
@@ -38,6 +39,10 @@ class Case(Base):
     phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
     phone_bidx: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
     address_ct: Mapped[bytes | None] = mapped_column("address", LargeBinary)
+    # Keyed digest (HMAC under the blind-index key) of the imported record, PII included:
+    # lets a re-import tell "unchanged" from "changed" without decrypting, and reveals
+    # nothing about the values.
+    import_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -49,3 +54,37 @@ class Case(Base):
     @property
     def total_cents(self) -> int:
         return self.principal_cents + self.interest_cents + self.fees_cents
+
+
+class LedgerPayment(Base):
+    """A payment the bank received for an account (its ledger, imported). Money never
+    passes through an agency; this is the truth agency reports are reconciled against."""
+
+    __tablename__ = "ledger_payments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)  # the bank's transaction id
+    account_no: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(index=True)
+    amount_cents: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20), default="payment")  # payment|settlement|payoff
+    imported_at: Mapped[datetime]
+
+
+class ImportRun(Base):
+    """One import of a case or ledger file: who, what file (by digest), the counts, and the
+    error report when it was refused. Rows never carry PII in clear."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20))  # cases|ledger
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # done|refused
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime]

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from audit.log import record
 from portal import clock
+from portal.bulk import row_writer
 from portal.cases.buckets import Ladders, dpd_on
 from portal.cases.models import Case
-from portal.db import bulk_insert
 from portal.security import crypto
 from portal.security.access import require
 
@@ -79,15 +79,15 @@ def insert_cases(session: Session, actor: Any, records: Iterable[dict[str, Any]]
     require(actor, "case.import")
     count = 0
     buffer: list[dict[str, Any]] = []
-    connection = session.connection()
+    write = row_writer(session.connection(), TABLE)
     for row in prepare_case_rows(session, records):
         buffer.append(row)
         if len(buffer) >= batch:
-            bulk_insert(connection, TABLE, buffer)
+            write(buffer)
             count += len(buffer)
             buffer.clear()
     if buffer:
-        bulk_insert(connection, TABLE, buffer)
+        write(buffer)
         count += len(buffer)
     record(session, actor, "cases.inserted", "case_batch", None, after={"count": count}, reason=reason)
     return count

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, new_id
@@ -40,3 +41,42 @@ class Placement(Base):
     recall_trigger: Mapped[str | None] = mapped_column(String(30))
     recall_reason: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class PlacementBatch(Base):
+    """A batch a vendor manager builds from a filter and an approver releases (four eyes).
+    The seed is recorded so that the allocation can be recomputed exactly."""
+
+    __tablename__ = "placement_batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)  # draft|released|rejected
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    strategy: Mapped[str] = mapped_column(String(30))
+    seed: Mapped[int]
+    challengers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    term_days: Mapped[int]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime]
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decided_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PaymentReport(Base):
+    """A payment an agency says the debtor made. Only the bank's ledger makes it real:
+    reconciliation pairs it with a ledger payment (same account and amount, close date)."""
+
+    __tablename__ = "payment_reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    placement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("placements.id"))
+    paid_on: Mapped[date]
+    amount_cents: Mapped[int]
+    reference: Mapped[str | None] = mapped_column(String(100))
+    reported_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reported_at: Mapped[datetime]

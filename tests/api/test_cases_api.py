@@ -72,3 +72,47 @@ def test_malformed_queries_are_problems_not_errors(db, client):
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     doc = client.get("/api/v1/openapi.json", headers=headers)
     assert doc.json["openapi"].startswith("3.")
+
+
+def test_a_recall_is_listed_and_acknowledged_through_the_api_once(db, client):
+    from portal.placements.recall import recall_case
+    from tests.factories import system
+
+    agency, other = make_agency(db), make_agency(db)
+    case, = make_cases(db)
+    place(db, [case], agency)
+    _admin, headers = _token(db, agency)
+    _other_admin, other_headers = _token(db, other)
+    recall_case(db, system(), case.id, "manager", "debtor disputes the debt")
+    db.flush()
+    recalls = client.get("/api/v1/recalls", headers=headers).json["items"]
+    assert [r["case_id"] for r in recalls] == [str(case.id)]
+    assert client.get(f"/api/v1/cases/{case.id}", headers=headers).status_code == 404
+    pid = recalls[0]["placement_id"]
+    assert client.post(f"/api/v1/placements/{pid}/acknowledge", headers=other_headers).status_code == 404
+    done = client.post(f"/api/v1/placements/{pid}/acknowledge", headers=headers)
+    assert done.status_code == 200 and done.json["acknowledged_at"]
+    again = client.post(f"/api/v1/placements/{pid}/acknowledge", headers=headers)
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    assert client.get("/api/v1/recalls", headers=headers).json["items"] == []
+    assert client.post("/api/v1/placements/zzz/acknowledge", headers=headers).status_code == 404
+
+
+def test_payment_reports_are_validated_and_scoped(db, client):
+    agency, other = make_agency(db), make_agency(db)
+    case, = make_cases(db)
+    place(db, [case], agency)
+    _admin, headers = _token(db, agency)
+    _o, other_headers = _token(db, other)
+    url = f"/api/v1/cases/{case.id}/payments"
+    ok = client.post(url, headers=headers, json={"paid_on": "2026-11-02", "amount_cents": 12345})
+    assert ok.status_code == 201, ok.json
+    for body in ({"paid_on": "yesterday", "amount_cents": 1}, {"paid_on": "2026-11-02", "amount_cents": -5},
+                 {"paid_on": "2026-11-02", "amount_cents": 1.5}, {"paid_on": "2026-11-02", "amount_cents": 1, "x": 1},
+                 [], "text"):
+        bad = client.post(url, headers=headers, json=body)
+        assert bad.status_code == 422, (body, bad.status_code)
+        assert bad.mimetype == "application/problem+json"
+    assert client.post(url, headers=other_headers, json={"paid_on": "2026-11-02", "amount_cents": 1}).status_code == 404
+    garbage = client.post(url, headers=headers, data="{not json", content_type="application/json")
+    assert garbage.status_code == 422

@@ -6,6 +6,7 @@ from typing import Any
 
 from vendor_api import bp
 from vendor_api.schemas.cases import CASE_SCHEMA
+from vendor_api.schemas.recalls import PAYMENT_REPORT_IN, RECALL_SCHEMA
 
 PROBLEM = {
     "type": "object",
@@ -22,7 +23,8 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"token": []}],
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Case": CASE_SCHEMA, "Problem": PROBLEM},
+            "schemas": {"Case": CASE_SCHEMA, "Recall": RECALL_SCHEMA, "PaymentReportIn": PAYMENT_REPORT_IN,
+                        "Problem": PROBLEM},
         },
         "paths": {
             "/cases": {"get": {
@@ -40,6 +42,25 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The case", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}},
                               "401": problem_response, "404": problem_response},
+            }},
+            "/recalls": {"get": {
+                "summary": "Recalls of the caller's placements not yet acknowledged",
+                "responses": {"200": {"description": "Recalls", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Recall"}}}}}}},
+                    "401": problem_response},
+            }},
+            "/placements/{placement_id}/acknowledge": {"post": {
+                "summary": "Acknowledge a recall: the agency has stopped work on the case",
+                "parameters": [{"name": "placement_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Acknowledged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recall"}}}},
+                              "401": problem_response, "404": problem_response, "409": problem_response},
+            }},
+            "/cases/{case_id}/payments": {"post": {
+                "summary": "Report a payment the debtor says they made to the bank",
+                "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaymentReportIn"}}}},
+                "responses": {"201": {"description": "Reported"}, "401": problem_response, "404": problem_response,
+                              "422": problem_response},
             }},
         },
     }

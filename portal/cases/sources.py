@@ -1,0 +1,183 @@
+"""Reading import files row by row, without loading them: CSV (UTF-8 with or without BOM,
+or GB18030, what Chinese Excel exports) and XLSX (openpyxl, read-only streaming).
+
+Everything that is wrong with the *file* (encoding, a cell over the size limit, a NUL
+byte, no header) becomes a ``FileProblem`` naming the row, so the error report can say
+where; what is wrong with a *value* is the row parser's business (``imports.py``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from flask_babel import lazy_gettext as _l
+
+SNIFF_BYTES = 64 * 1024
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class FileProblem(Exception):
+    """The file cannot be read on from ``row`` (1 = the header line)."""
+
+    def __init__(self, row: int, reason: Any) -> None:
+        super().__init__(str(reason))
+        self.row = row
+        self.reason = reason
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (BOM or not) first; GB18030 when the bytes are not UTF-8. UTF-16 is refused
+    with a clear message rather than guessed at (Excel's "Unicode text" export)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(head) > 3 and head[1:4:2] == b"\x00\x00"):
+        raise FileProblem(1, _l("The file is UTF-16 text. Save it as CSV UTF-8 (or GB18030) and upload it again."))
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise FileProblem(1, _l("The file is neither UTF-8 nor GB18030 text. Save it as CSV UTF-8 and upload it again.")) from None
+
+
+def is_xlsx(head: bytes, filename: str) -> bool:
+    return head.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm"))
+
+
+def read_rows(path: Path, filename: str, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
+    """Yield (row number, cells as text); row 1 is the header. Blank lines are skipped."""
+    with open(path, "rb") as raw:
+        head = raw.read(SNIFF_BYTES)
+    if not head:
+        raise FileProblem(1, _l("The file is empty (0 bytes)."))
+    if is_xlsx(head, filename):
+        yield from _xlsx_rows(path, max_field_chars)
+    else:
+        yield from _csv_rows(path, detect_encoding(head), max_field_chars)
+
+
+def _csv_rows(path: Path, encoding: str, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
+    # The csv module's limit is process-wide; every import sets it from the same policy.
+    csv.field_size_limit(max_field_chars)
+    with open(path, encoding=encoding, newline="", errors="strict") as text:
+        reader = csv.reader(_LineGuard(text, max_field_chars))
+        row_no = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise FileProblem(row_no + 1, _l(
+                    "The file stops being valid %(encoding)s text at this row. Save it as CSV UTF-8 and upload it again.",
+                    encoding=encoding.replace("-sig", "").upper())) from None
+            except _LineTooLong:
+                raise FileProblem(row_no + 1, _l(
+                    "This line is longer than %(limit)s characters per cell allow; is it really a CSV file?",
+                    limit=max_field_chars)) from None
+            except _NulByte:
+                raise FileProblem(row_no + 1, _l("The line contains a NUL byte: this is not a text file.")) from None
+            except csv.Error as exc:
+                message = str(exc)
+                if "field larger" in message:
+                    raise FileProblem(row_no + 1, _l("A cell is longer than %(limit)s characters.", limit=max_field_chars)) from None
+                if "NUL" in message:
+                    raise FileProblem(row_no + 1, _l("The line contains a NUL byte: this is not a text file.")) from None
+                raise FileProblem(row_no + 1, _l("The CSV cannot be read here: %(detail)s", detail=message)) from None
+            row_no += 1
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            yield row_no, cells
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _NulByte(Exception):
+    pass
+
+
+class _LineGuard:
+    """Refuses a physical line far beyond what any valid row needs, before the csv module
+    builds it in memory (a 2 GB file with no newline must not take 2 GB)."""
+
+    def __init__(self, text: IO[str], max_field_chars: int) -> None:
+        self.text = text
+        self.limit = max_field_chars * 64
+
+    def __iter__(self) -> _LineGuard:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > self.limit:
+            raise _LineTooLong()
+        if "\x00" in line:  # Python's csv accepts NUL since 3.11; a text file has none
+            raise _NulByte()
+        return line
+
+
+def _xlsx_rows(path: Path, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula arrives as its text ("=HYPERLINK(...)") and is refused,
+        # instead of as a cached value nobody checked.
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged archive
+        raise FileProblem(1, _l("The XLSX workbook cannot be opened: %(detail)s", detail=type(exc).__name__)) from None
+    try:
+        sheet = book.worksheets[0]
+        for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if any(len(c) > max_field_chars for c in cells):
+                raise FileProblem(row_no, _l("A cell is longer than %(limit)s characters.", limit=max_field_chars))
+            yield row_no, cells
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_csv(rows: list[list[Any]]) -> str:
+    """CSV text safe to open in a spreadsheet: a cell that could be read as a formula is
+    prefixed with an apostrophe (OWASP CSV injection guidance)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return out.getvalue()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
