@@ -30,7 +30,6 @@ from portal import clock
 from portal.cases import queries
 from portal.cases.imports import ImportRejected, cents, import_cases, import_ledger, record_refusal
 from portal.cases.sources import write_csv
-from portal.errors import DomainError
 from portal.placements import recall
 from portal.placements.reconciliation import report_payment
 from portal.policies.operations import value as policy
@@ -38,7 +37,7 @@ from portal.security.access import may
 from portal.security.scoping import get_case
 from portal.tasks import operations as tasks
 from portal.web import home, nav
-from portal.web.door import actor, commit, db
+from portal.web.door import actor, commit, db, submit
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav.add(nav.NavItem("cases.index", _l("Cases"), "case.list", 20),
@@ -80,20 +79,13 @@ def show(case_id: uuid.UUID) -> Any:
 @bp.post("/<uuid:case_id>/recall")
 @login_required
 def recall_case(case_id: uuid.UUID) -> Any:
-    if not may(actor(), "placement.recall"):
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        recall.recall_case(db(), actor(), case_id, request.form.get("trigger", ""), request.form.get("reason", ""))
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-    else:
-        commit()
-        flash(_("The case was recalled; the agency can no longer see it."), "success")
-    return redirect(url_for("cases.show", case_id=case_id))
+    return submit(
+        "placement.recall",
+        lambda: recall.recall_case(db(), actor(), case_id, request.form.get("trigger", ""),
+                                   request.form.get("reason", "")),
+        _("The case was recalled; the agency can no longer see it."),
+        url_for("cases.show", case_id=case_id),
+    )
 
 
 @bp.post("/<uuid:case_id>/payments")
@@ -110,16 +102,12 @@ def report(case_id: uuid.UUID) -> Any:
     except Exception:  # noqa: BLE001 - any unreadable value is the same user error
         flash(_("Give the payment date (YYYY-MM-DD) and an amount above zero."), "error")
         return redirect(url_for("cases.show", case_id=case_id))
-    try:
-        report_payment(db(), actor(), case_id, paid_on, amount, request.form.get("reference"))
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-    else:
-        commit()
-        flash(_("Payment reported; it will be reconciled with the bank's ledger."), "success")
-    return redirect(url_for("cases.show", case_id=case_id))
+    return submit(
+        "payment.report",
+        lambda: report_payment(db(), actor(), case_id, paid_on, amount, request.form.get("reference")),
+        _("Payment reported; it will be reconciled with the bank's ledger."),
+        url_for("cases.show", case_id=case_id),
+    )
 
 
 # -- imports -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from portal.placements import reconciliation as rec
 from portal.placements.allocation import STRATEGIES
 from portal.security.access import AGENCY_ROLES, may
 from portal.web import home, nav
-from portal.web.door import actor, commit, db
+from portal.web.door import actor, commit, db, submit
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
 nav.add(nav.NavItem("placements.index", _l("Placement batches"), "placement.view", 30),
@@ -115,40 +115,24 @@ def batch(batch_id: uuid.UUID) -> Any:
 @bp.post("/batches/<uuid:batch_id>/release")
 @login_required
 def release(batch_id: uuid.UUID) -> Any:
-    if not may(actor(), "placement.release"):
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        counts = ops.release(db(), actor(), batch_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-    else:
-        commit()
-        flash(_("Released: %(placed)s cases placed, %(skipped)s already placed by another batch, %(left)s kept in-house.",
-                placed=counts["placed"], skipped=counts["skipped_already_placed"], left=counts["unallocated"]), "success")
-    return redirect(url_for("placements.batch", batch_id=batch_id))
+    return submit(
+        "placement.release",
+        lambda: ops.release(db(), actor(), batch_id),
+        lambda counts: _("Released: %(placed)s cases placed, %(skipped)s already placed by another batch, %(left)s kept in-house.",
+                         placed=counts["placed"], skipped=counts["skipped_already_placed"], left=counts["unallocated"]),
+        url_for("placements.batch", batch_id=batch_id),
+    )
 
 
 @bp.post("/batches/<uuid:batch_id>/reject")
 @login_required
 def reject(batch_id: uuid.UUID) -> Any:
-    if not may(actor(), "placement.release"):
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        ops.reject(db(), actor(), batch_id, request.form.get("reason", ""))
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-    else:
-        commit()
-        flash(_("The batch was rejected; its cases stay in-house."), "success")
-    return redirect(url_for("placements.batch", batch_id=batch_id))
+    return submit(
+        "placement.release",
+        lambda: ops.reject(db(), actor(), batch_id, request.form.get("reason", "")),
+        _("The batch was rejected; its cases stay in-house."),
+        url_for("placements.batch", batch_id=batch_id),
+    )
 
 
 # -- recalls -------------------------------------------------------------------------------------------
@@ -164,20 +148,12 @@ def recalls() -> Any:
 @bp.post("/<uuid:placement_id>/acknowledge")
 @login_required
 def acknowledge(placement_id: uuid.UUID) -> Any:
-    if not may(actor(), "placement.acknowledge"):
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        recall.acknowledge(db(), actor(), placement_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-    else:
-        commit()
-        flash(_("Recall acknowledged."), "success")
-    return redirect(url_for("placements.recalls"))
+    return submit(
+        "placement.acknowledge",
+        lambda: recall.acknowledge(db(), actor(), placement_id),
+        _("Recall acknowledged."),
+        url_for("placements.recalls"),
+    )
 
 
 # -- money ---------------------------------------------------------------------------------------------

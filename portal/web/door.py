@@ -80,3 +80,31 @@ def safe_path(target: str | None, fallback: str) -> str:
     if not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
         return fallback
     return target
+
+
+def submit(action: str, change: Any, success: Any, back: str) -> Any:
+    """The door of a state-changing button: may the actor do ``action``; is the form's CSRF
+    token good; run ``change()`` (one operation); commit and flash ``success`` (text, or a
+    function of the result), or show the operation's refusal. Either way back to ``back``.
+    "Not allowed" and "not found" are raised, so they answer 403/404 like any page."""
+    from flask import abort, flash
+    from flask_wtf import FlaskForm
+
+    from portal.errors import DomainError
+    from portal.security.access import may
+
+    if not may(actor(), action):
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        result = change()
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        db().rollback()
+        flash(str(exc.message), "error")
+    else:
+        commit()
+        flash(success(result) if callable(success) else success, "success")
+    return redirect(back)

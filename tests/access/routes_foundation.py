@@ -74,4 +74,9 @@ ROUTES = [
     Route("vendor_api.openapi", expect(401, anonymous=401)),
     Route("vendor_api.list_cases", expect(401, anonymous=401)),
     Route("vendor_api.show_case", expect(401, anonymous=401), params=lambda w: {"case_id": w.case_a.id}),
+    Route("vendor_api.list_recalls", expect(401, anonymous=401)),
+    Route("vendor_api.acknowledge_recall", expect(401, anonymous=401), method="POST",
+          params=lambda w: {"placement_id": w.case_a.id}),
+    Route("vendor_api.report_case_payment", expect(401, anonymous=401), method="POST",
+          params=lambda w: {"case_id": w.case_a.id}),
 ]
