@@ -51,6 +51,7 @@ test-pg: install
 lint: $(STAMP)
 	$(BIN)/ruff check portal audit vendor_api tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 e2e: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)

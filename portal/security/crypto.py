@@ -300,4 +300,6 @@ class EncryptedField:
             blob = c.encrypt(value, self._aad(obj))
         setattr(obj, f"{self.column}_ct", blob)
         if self.index:
-            setattr(obj, f"{self.column}_bidx", None if value is None else c.blind_index(self.index, value))
+            indexed = None if value is None else c.blind_index(
+                self.index, value.decode() if isinstance(value, bytes) else value)
+            setattr(obj, f"{self.column}_bidx", indexed)
