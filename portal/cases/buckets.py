@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import ColumnElement, case, literal
 from sqlalchemy.orm import Session
 
 from portal.policies.operations import value as policy
@@ -39,6 +40,17 @@ class Ladder:
     def codes(self) -> list[str]:
         return [code for code, _lo, _hi in self.rungs]
 
+    def sql_whens(self, dpd: Any, when: Any = None) -> list[tuple[Any, str]]:
+        """The ladder as CASE branches over a SQL ``dpd`` expression (rungs are contiguous,
+        so each branch needs only its upper bound), each also under ``when``."""
+        def both(cond: Any) -> Any:
+            return cond if when is None else (when & cond)
+
+        whens: list[tuple[Any, str]] = [(both(dpd < self.rungs[0][1]), CURRENT)]
+        for code, _lo, hi in self.rungs:
+            whens.append((both(dpd <= hi) if hi is not None else both(dpd >= 0), code))
+        return whens
+
 
 class Ladders:
     """The ladders in force, read once per operation (not once per row)."""
@@ -53,6 +65,15 @@ class Ladders:
 
     def bucket(self, product: str, dpd: int) -> str:
         return self.for_product(product).bucket(dpd)
+
+    def sql_bucket(self, product: Any, dpd: Any) -> ColumnElement[str]:
+        """The bucket as one SQL CASE over ``product`` and a ``dpd`` expression: each
+        product's ladder, then the monthly ladder for every other product."""
+        whens: list[tuple[Any, str]] = []
+        for name, ladder in self.by_product.items():
+            whens += ladder.sql_whens(dpd, product == name)
+        whens += self.monthly.sql_whens(dpd)
+        return case(*whens, else_=literal(self.monthly.rungs[-1][0]))
 
     def all_codes(self) -> list[str]:
         codes = list(self.monthly.codes)

@@ -36,7 +36,8 @@ from portal import clock
 from portal.bulk import row_writer
 from portal.cases.buckets import Ladders
 from portal.cases.models import Case, ImportRun, LedgerPayment
-from portal.cases.sources import FileProblem, read_rows
+from portal.cases.sources import FileProblem, XlsxLimits, read_rows
+from portal.cases.summaries import audit_cap, listing
 from portal.errors import InvalidInput
 from portal.policies.operations import value as policy
 from portal.security import crypto
@@ -150,25 +151,37 @@ def text(value: str, *, max_len: int, formula_ok: bool = False) -> str:
     return value
 
 
-AMOUNT_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
+# Digits with at most two decimals; a comma only as a thousands separator ("1,234.56"). A
+# decimal comma ("1234,56") is refused, never read as 123456: deleting every comma would
+# make such an amount a hundred times too large.
+AMOUNT_RE = re.compile(r"^(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d{1,2})?$")
+MAX_AMOUNT_DIGITS = 30  # far beyond any ceiling; keeps int() of a pasted blob cheap
 
 
-def cents(value: str, *, positive: bool = False) -> int:
-    raw = value.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    if not AMOUNT_RE.match(raw):
+def max_amount_cents(session: Session) -> int:
+    """The ceiling on every amount the portal accepts (imports, reports, batch filters)."""
+    return int(policy(session, "imports.max_amount_cents"))
+
+
+def cents(value: str, *, max_cents: int, positive: bool = False) -> int:
+    """Yuan as text -> integer cents, exactly. ``max_cents`` is ``max_amount_cents()``."""
+    raw = value.strip().replace("¥", "").replace("￥", "").strip()
+    negative = raw.startswith("-")
+    body = raw[1:] if negative else raw
+    if not AMOUNT_RE.match(body) or len(body) > MAX_AMOUNT_DIGITS:
         if raw.startswith(FORMULA_START[:1] + FORMULA_START[3:]):
             raise CellError(_l("Looks like a spreadsheet formula, not an amount."))
-        raise CellError(_l("Not an amount: use digits with at most two decimals, e.g. 1234.56."))
-    # Exact integer arithmetic on the validated text (no float, no Decimal per cell).
-    negative = raw.startswith("-")
-    whole, _dot, fraction = raw.lstrip("-").partition(".")
-    amount = int(whole) * 100 + int((fraction + "00")[:2])
-    if negative and amount:
+        raise CellError(_l("Not an amount: use digits with at most two decimals, and commas only between "
+                           "thousands, e.g. 1234.56 or 1,234.56."))
+    if negative:
         raise CellError(_l("An amount must not be negative."))
+    # Exact integer arithmetic on the validated text (no float, no Decimal per cell).
+    whole, _dot, fraction = body.replace(",", "").partition(".")
+    amount = int(whole) * 100 + int((fraction + "00")[:2])
     if positive and amount == 0:
         raise CellError(_l("An amount must be more than zero."))
-    if amount >= 10**15:
-        raise CellError(_l("The amount is implausibly large."))
+    if amount > max_cents:
+        raise CellError(_l("The amount is above the largest accepted (%(max)s yuan).", max=f"{max_cents / 100:,.2f}"))
     return amount
 
 
@@ -269,19 +282,33 @@ def timezone(value: str) -> str:
 
 
 # -- the header -------------------------------------------------------------------------------
+def column_label(index: int) -> str:
+    """How the error report names a header cell it does not know: by its position only. The
+    cell's text is never echoed: in a file without a header row it is a debtor's data."""
+    return str(_l("column %(n)s", n=index + 1))
+
+
 def map_header(cells: list[str], columns: tuple[Column, ...]) -> tuple[dict[str, int], list[RowError]]:
     lookup: dict[str, str] = {}
     for col in columns:
         lookup[col.name] = col.name
         for alias in col.aliases:
             lookup[alias] = col.name
+    names = [lookup.get(cell.strip().lstrip("\ufeff").lower()) or lookup.get(cell.strip()) for cell in cells]
+    filled = [name for name, cell in zip(names, cells, strict=True) if cell.strip()]
+    known = sum(1 for name in filled if name is not None)
+    if filled and known * 2 <= len(filled):
+        # Most of row 1 is not a column name: the file has no header row (or another format).
+        # One error, and nothing of the row's cells (they may be a debtor's name and ID).
+        return {}, [RowError(1, "", "", str(_l(
+            "The first row is not a header row: most of its cells are not column names. Add the header row of the "
+            "documented format (docs/formats).")))]
     positions: dict[str, int] = {}
     errors: list[RowError] = []
-    for i, cell in enumerate(cells):
-        name = lookup.get(cell.strip().lstrip("\ufeff").lower()) or lookup.get(cell.strip())
+    for i, (cell, name) in enumerate(zip(cells, names, strict=True)):
         if name is None:
             if cell.strip():
-                errors.append(RowError(1, cell.strip()[:40], "", str(_l("Unknown column; see the documented format."))))
+                errors.append(RowError(1, column_label(i), "", str(_l("Unknown column; see the documented format."))))
             continue
         if name in positions:
             errors.append(RowError(1, name, "", str(_l("This column appears twice."))))
@@ -311,7 +338,9 @@ def _records(path: Path, filename: str, columns: tuple[Column, ...], parse: Call
              session: Session, result: ImportResult, errors: _Errors) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row, record) for rows that pass; every problem goes to ``errors``."""
     max_chars = int(policy(session, "imports.max_field_chars"))
-    rows = read_rows(path, filename, max_chars)
+    limits = XlsxLimits(int(policy(session, "imports.max_xlsx_uncompressed_bytes")),
+                        float(policy(session, "imports.max_xlsx_ratio")))
+    rows = read_rows(path, filename, max_chars, limits)
     positions: dict[str, int] | None = None
     try:
         for row_no, cells in rows:
@@ -348,15 +377,15 @@ CASE_COMPARED = ("product", "currency", "principal_cents", "interest_cents", "fe
                  "region", "flags", "debtor_timezone", "national_id_bidx", "phone_bidx")
 
 
-def _case_parser(today: date) -> Callable[..., dict[str, Any] | None]:
+def _case_parser(today: date, max_cents: int) -> Callable[..., dict[str, Any] | None]:
     # (column, check, required, default) built once per import, not per row: the loop below
     # runs a million times on a large file.
     specs: tuple[tuple[str, Callable[[str], Any], bool, Any], ...] = (
         ("account_no", partial(text, max_len=64), True, None),
         ("product", partial(choice, allowed=PRODUCTS), True, None),
-        ("principal", cents, True, None),
-        ("interest", cents, False, 0),
-        ("fees", cents, False, 0),
+        ("principal", partial(cents, max_cents=max_cents, positive=True), True, None),
+        ("interest", partial(cents, max_cents=max_cents), False, 0),
+        ("fees", partial(cents, max_cents=max_cents), False, 0),
         ("currency", _currency, False, "CNY"),
         ("overdue_since", partial(a_date, today=today), True, None),
         ("region", partial(text, max_len=50), True, None),
@@ -427,6 +456,9 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
     encrypt, blind_index = cipher.encrypt, cipher.blind_index
     buckets: dict[tuple[str, int], str] = {}  # (product, dpd) -> bucket: the ladder walk once each
     seen: dict[str, int] = {}
+    changed_accounts: list[str] = []
+    refresh_stmt = (update(table).where(table.c.id == bindparam("b_id"))
+                    .values(dpd=bindparam("dpd"), bucket=bindparam("bucket")))
     buffer: list[tuple[int, dict[str, Any]]] = []
     update_stmt = (update(table).where(table.c.id == bindparam("b_id"))
                    .values({c: bindparam(c) for c in (
@@ -437,22 +469,28 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
     def flush() -> None:
         accounts = [rec["account_no"] for _row, rec in buffer]
         existing = {r.account_no: r for r in connection.execute(
-            select(table.c.id, table.c.account_no, table.c.import_digest, *[table.c[c] for c in CASE_COMPARED])
+            select(table.c.id, table.c.account_no, table.c.import_digest, table.c.dpd, table.c.bucket,
+                   table.c.status, *[table.c[c] for c in CASE_COMPARED])
             .where(table.c.account_no.in_(accounts)))}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        refreshes: list[dict[str, Any]] = []
         for _row, rec in buffer:
             digest = blind_index("case_import", _canonical(rec))
             old = existing.get(rec["account_no"])
-            if old is not None and old.import_digest == digest:
-                result.unchanged += 1
-                continue
-            row_id = old.id if old is not None else uuid.uuid4()
             product = rec["product"]
             dpd = max(0, (today - rec["overdue_since"]).days)
             bucket = buckets.get((product, dpd))
             if bucket is None:
                 bucket = buckets[(product, dpd)] = ladders.bucket(product, dpd)
+            if old is not None and old.import_digest == digest:
+                result.unchanged += 1
+                # The record is the same, but days past due move on every day: today's
+                # DPD and bucket are written even when nothing else changed.
+                if old.status == "open" and (old.dpd != dpd or old.bucket != bucket):
+                    refreshes.append({"b_id": old.id, "dpd": dpd, "bucket": bucket})
+                continue
+            row_id = old.id if old is not None else uuid.uuid4()
             # Associated data binds each ciphertext to its row and column (crypto.aad_for).
             rid = str(row_id).encode()
             row = {
@@ -476,15 +514,20 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
                 updates.append(row)
                 changed = [c for c in CASE_COMPARED if getattr(old, c) != row[c]]
                 result.changed_fields.update(changed or ["debtor_name_or_address"])
+                changed_accounts.append(rec["account_no"])
         if inserts:
             write(inserts)
         if updates:
             connection.execute(update_stmt, updates)
+        if refreshes:
+            connection.execute(refresh_stmt, refreshes)
+            result.extra["dpd_refreshed"] = result.extra.get("dpd_refreshed", 0) + len(refreshes)
         result.inserted += len(inserts)
         result.updated += len(updates)
         buffer.clear()
 
-    for row_no, rec in _records(path, filename, CASE_COLUMNS, _case_parser(today), session, result, errors):
+    parser = _case_parser(today, max_amount_cents(session))
+    for row_no, rec in _records(path, filename, CASE_COLUMNS, parser, session, result, errors):
         first = seen.get(rec["account_no"])
         if first is not None:
             errors.add(RowError(row_no, "account_no", rec["account_no"],
@@ -504,7 +547,10 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
         flush()
     if progress:
         progress(result.rows, "")
-    _finish(session, actor, result, filename)
+    # Which accounts a re-import changed (account numbers only, never a value), so an
+    # auditor can tell what an import touched.
+    _finish(session, actor, result, filename,
+            audit_extra={"changed_accounts": listing(changed_accounts, audit_cap(session))})
     return result
 
 
@@ -517,13 +563,14 @@ def _canonical(rec: dict[str, Any]) -> str:
     return "\x1f".join(map(str, values))
 
 
-def _finish(session: Session, actor: Any, result: ImportResult, filename: str) -> ImportRun:
+def _finish(session: Session, actor: Any, result: ImportResult, filename: str,
+            audit_extra: dict[str, Any] | None = None) -> ImportRun:
     run = ImportRun(id=uuid.uuid4(), kind=result.kind, filename=filename[:255], sha256=result.sha256, status="done",
                     counts=result.counts(), errors=[], created_by=getattr(actor, "id", None), created_at=clock.now())
     session.add(run)
     session.flush()
     record(session, actor, f"{result.kind}.imported", "import_run", run.id,
-           after={"file_sha256": result.sha256, **result.counts()})
+           after={"file_sha256": result.sha256, **result.counts(), **(audit_extra or {})})
     result.extra["import_id"] = str(run.id)
     return run
 
@@ -542,12 +589,12 @@ def record_refusal(session: Session, actor: Any, result: ImportResult, filename:
 
 
 # -- ledger -----------------------------------------------------------------------------------
-def _ledger_parser(today: date) -> Callable[..., dict[str, Any] | None]:
+def _ledger_parser(today: date, max_cents: int) -> Callable[..., dict[str, Any] | None]:
     return _spec_parser((
         ("reference", lambda v: text(v, max_len=64), True, None),
         ("account_no", lambda v: text(v, max_len=64), True, None),
         ("paid_on", lambda v: a_date(v, today), True, None),
-        ("amount", lambda v: cents(v, positive=True), True, None),
+        ("amount", lambda v: cents(v, max_cents=max_cents, positive=True), True, None),
         ("kind", lambda v: choice(v, LEDGER_KINDS), False, "payment"),
     ))
 
@@ -557,6 +604,7 @@ def import_ledger(session: Session, actor: Any, path: Path, filename: str, *,
     """Import the bank's ledger of payments received. Payoffs and settlements close the
     case and recall its active placement (trigger ``repaid`` / ``settled``)."""
     from portal.placements.recall import recall_cases
+    from portal.placements.reconciliation import match_payments
 
     require(actor, "ledger.import")
     result = ImportResult("ledger", sha256=file_digest(path))
@@ -568,6 +616,7 @@ def import_ledger(session: Session, actor: Any, path: Path, filename: str, *,
     seen: dict[str, int] = {}
     buffer: list[tuple[int, dict[str, Any]]] = []
     closing: dict[str, list[uuid.UUID]] = {"payoff": [], "settlement": []}
+    touched: set[uuid.UUID] = set()  # cases with a new or changed payment: reconciled at the end
     update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(
         account_no=bindparam("account_no"), case_id=bindparam("case_id"), paid_on=bindparam("paid_on"),
         amount_cents=bindparam("amount_cents"), kind=bindparam("kind"))
@@ -587,12 +636,17 @@ def import_ledger(session: Session, actor: Any, path: Path, filename: str, *,
             row = {"account_no": rec["account_no"], "case_id": case_id, "paid_on": rec["paid_on"],
                    "amount_cents": rec["amount"], "kind": rec["kind"]}
             old = existing.get(rec["reference"])
-            if rec["kind"] in closing:
+            # Only news closes a case: a payoff or settlement first seen now, or a row whose
+            # kind changed to one. Re-importing a file recalls nothing a second time (the
+            # case may have been re-placed since).
+            if rec["kind"] in closing and (old is None or old.kind != rec["kind"]):
                 closing[rec["kind"]].append(case_id)
             if old is None:
                 inserts.append({**row, "id": uuid.uuid4(), "reference": rec["reference"], "imported_at": now})
+                touched.add(case_id)
             elif any(getattr(old, k) != v for k, v in row.items()):
                 updates.append({**row, "b_id": old.id})
+                touched.add(case_id)
                 result.changed_fields.update(k for k, v in row.items() if getattr(old, k) != v)
             else:
                 result.unchanged += 1
@@ -607,7 +661,8 @@ def import_ledger(session: Session, actor: Any, path: Path, filename: str, *,
         result.updated += len(updates)
         buffer.clear()
 
-    for row_no, rec in _records(path, filename, LEDGER_COLUMNS, _ledger_parser(clock.today()), session, result, errors):
+    parser = _ledger_parser(clock.today(), max_amount_cents(session))
+    for row_no, rec in _records(path, filename, LEDGER_COLUMNS, parser, session, result, errors):
         first = seen.get(rec["reference"])
         if first is not None:
             errors.add(RowError(row_no, "reference", rec["reference"],
@@ -630,5 +685,6 @@ def import_ledger(session: Session, actor: Any, path: Path, filename: str, *,
             recalled += recall_cases(session, actor, ids, trigger, str(_l("Ledger import: %(kind)s received", kind=kind)),
                                      check=False)
     result.extra["recalled"] = recalled
+    result.extra["matched"] = match_payments(session, touched)
     _finish(session, actor, result, filename)
     return result

@@ -1,17 +1,26 @@
 """Background imports: a large case or ledger file is imported by the queue's consumer,
 writing progress to its TaskRecord (shown on /tasks/<id>). Huey tasks register by module
-name, so the consumer must import this module (``portal.jobs.load_jobs`` does)."""
+name, so the consumer must import this module (``portal.jobs.load_jobs`` does).
+
+Recurring: ``refresh_dpd`` moves every open case's days past due and bucket on to today."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
 from portal.cases.imports import ImportRejected, import_cases, import_ledger, record_refusal
+from portal.cases.operations import refresh_dpd as refresh_dpd_of_open_cases
 from portal.errors import DomainError
-from portal.jobs import database, huey, in_app_context
+from portal.jobs import database, huey, in_app_context, scheduled
 from portal.tasks.operations import Progress
+
+log = logging.getLogger(__name__)
 
 IMPORTERS = {"cases": import_cases, "ledger": import_ledger}
 
@@ -33,9 +42,9 @@ def run_import(task_id: uuid.UUID, kind: str, path: Path, filename: str, user_id
 
     db = database()
     progress = Progress(db, task_id)
-    progress.start(count_lines(path), filename)
-    importer = IMPORTERS[kind]
     try:
+        progress.start(count_lines(path), filename)
+        importer = IMPORTERS[kind]
         try:
             with db.unit_of_work() as session:
                 actor = session.get(User, user_id)
@@ -50,7 +59,15 @@ def run_import(task_id: uuid.UUID, kind: str, path: Path, filename: str, user_id
         except DomainError as exc:
             progress.fail(str(exc.message))
             return {"error": exc.code}
+        except Exception:
+            # Never leave the task "running" for ever, and never show internals (a
+            # database error can quote a row): the details go to the log.
+            log.exception("import task %s failed", task_id)
+            progress.fail(str(_l("The import failed unexpectedly; nothing was imported. The error was logged; "
+                                 "try again or ask an administrator.")))
+            return {"error": "import.failed"}
     finally:
+        # The uploaded file holds debtor PII in clear: it never outlives the task.
         path.unlink(missing_ok=True)
     progress.finish(counts, filename)
     return counts
@@ -60,3 +77,10 @@ def run_import(task_id: uuid.UUID, kind: str, path: Path, filename: str, user_id
 @in_app_context
 def import_in_background(task_id: str, kind: str, path: str, filename: str, user_id: str | None) -> dict[str, Any]:
     return run_import(uuid.UUID(task_id), kind, Path(path), filename, uuid.UUID(user_id) if user_id else None)
+
+
+@scheduled("refresh_dpd")
+def refresh_dpd(session: Session) -> dict[str, Any]:
+    from portal.cli import system_actor
+
+    return refresh_dpd_of_open_cases(session, system_actor("job refresh_dpd"))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Date, Integer, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.log import record
@@ -19,6 +20,7 @@ from portal.security import crypto
 from portal.security.access import require
 
 TABLE = Case.__table__
+CHUNK = 5000
 
 
 def encrypt_pii(cipher: crypto.FieldCipher, row_id: uuid.UUID, pii: dict[str, str | None],
@@ -91,3 +93,42 @@ def insert_cases(session: Session, actor: Any, records: Iterable[dict[str, Any]]
         count += len(buffer)
     record(session, actor, "cases.inserted", "case_batch", None, after={"count": count}, reason=reason)
     return count
+
+
+# -- days past due move on every day ---------------------------------------------------------
+def dpd_expression(session: Session, today: date) -> Any:
+    """Days from ``overdue_since`` to ``today`` (never below zero) as SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        days = cast(func.julianday(literal(today.isoformat())) - func.julianday(Case.overdue_since), Integer)
+        return func.max(0, days)
+    return func.greatest(0, cast(literal(today), Date) - Case.overdue_since)
+
+
+def refresh_dpd(session: Session, actor: Any, today: date | None = None, *, chunk: int = CHUNK) -> dict[str, Any]:
+    """Bring every open case's DPD and bucket to ``today``: set-based UPDATEs over chunks of
+    case ids (keyset on the id, so each chunk is an index range), the bucket as one SQL
+    CASE per product ladder of the policy rows. Idempotent: a second run the same day
+    writes nothing. One audit entry with the counts."""
+    require(actor, "case.import")
+    today = today or clock.today()
+    dpd = dpd_expression(session, today)
+    bucket = Ladders(session).sql_bucket(Case.product, dpd)
+    open_cases = updated = 0
+    last: Any = None
+    while True:
+        stmt = select(Case.id).where(Case.status == "open").order_by(Case.id).limit(chunk)
+        if last is not None:
+            stmt = stmt.where(Case.id > last)
+        ids = list(session.scalars(stmt))
+        if not ids:
+            break
+        open_cases += len(ids)
+        last = ids[-1]
+        updated += session.execute(
+            update(Case).where(Case.id.in_(ids), or_(Case.dpd != dpd, Case.bucket != bucket))
+            .values(dpd=dpd, bucket=bucket).execution_options(synchronize_session=False)
+        ).rowcount or 0  # type: ignore[attr-defined]
+    counts = {"on": today.isoformat(), "open_cases": open_cases, "updated": updated}
+    record(session, actor, "cases.dpd_refreshed", "case_batch", None, after=counts)
+    session.expire_all()
+    return counts

@@ -11,7 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -54,23 +56,57 @@ def is_xlsx(head: bytes, filename: str) -> bool:
     return head.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_rows(path: Path, filename: str, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What an XLSX archive may expand to (policy rows imports.max_xlsx_*): a zip bomb is
+    refused before openpyxl inflates a byte of it."""
+
+    max_uncompressed_bytes: int
+    max_ratio: float
+
+
+def read_rows(path: Path, filename: str, max_field_chars: int,
+              xlsx_limits: XlsxLimits | None = None) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, cells as text); row 1 is the header. Blank lines are skipped."""
     with open(path, "rb") as raw:
         head = raw.read(SNIFF_BYTES)
     if not head:
         raise FileProblem(1, _l("The file is empty (0 bytes)."))
     if is_xlsx(head, filename):
+        if xlsx_limits is not None:
+            check_archive(path, xlsx_limits)
         yield from _xlsx_rows(path, max_field_chars)
     else:
         yield from _csv_rows(path, detect_encoding(head), max_field_chars)
 
 
+def check_archive(path: Path, limits: XlsxLimits) -> None:
+    """Refuse a workbook whose members would inflate beyond the limits. The sizes are the
+    archive's own declarations; zipfile never inflates a member past its declared size, so
+    they bound what openpyxl can be made to read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileProblem(1, _l("The XLSX workbook cannot be opened: it is not a valid zip archive.")) from None
+    total = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members)
+    if total > limits.max_uncompressed_bytes:
+        raise FileProblem(1, _l(
+            "The XLSX workbook would expand to %(size)s MB, more than the %(limit)s MB accepted. Split it, or save it "
+            "as CSV.", size=total // (1024 * 1024), limit=limits.max_uncompressed_bytes // (1024 * 1024)))
+    worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0.0)
+    if total / max(packed, 1) > limits.max_ratio or worst > limits.max_ratio:
+        raise FileProblem(1, _l(
+            "The XLSX workbook is compressed more than %(ratio)s to 1, which a real spreadsheet never is; it was not "
+            "opened. Save it as CSV and upload that.", ratio=int(limits.max_ratio)))
+
+
 def _csv_rows(path: Path, encoding: str, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
     # The csv module's limit is process-wide; every import sets it from the same policy.
     csv.field_size_limit(max_field_chars)
-    with open(path, encoding=encoding, newline="", errors="strict") as text:
-        reader = csv.reader(_LineGuard(text, max_field_chars))
+    with open(path, "rb") as binary:
+        reader = csv.reader(_LineGuard(binary, encoding, max_field_chars))
         row_no = 0
         while True:
             try:
@@ -109,22 +145,32 @@ class _NulByte(Exception):
 
 
 class _LineGuard:
-    """Refuses a physical line far beyond what any valid row needs, before the csv module
-    builds it in memory (a 2 GB file with no newline must not take 2 GB)."""
+    """Feeds the csv module one physical line at a time, decoded here, line by line: a
+    decoding error then names the row that holds the bad bytes (a text wrapper decodes
+    ahead in blocks and would blame a row before it). Refuses a line far beyond what any
+    valid row needs before it is built in memory (a 2 GB file with no newline must not take
+    2 GB). Splitting on b"\n" is safe in UTF-8 and GB18030: no multi-byte character of
+    either contains that byte."""
 
-    def __init__(self, text: IO[str], max_field_chars: int) -> None:
-        self.text = text
+    def __init__(self, binary: IO[bytes], encoding: str, max_field_chars: int) -> None:
+        self.binary = binary
+        self.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        self.strip_bom = encoding == "utf-8-sig"
         self.limit = max_field_chars * 64
 
     def __iter__(self) -> _LineGuard:
         return self
 
     def __next__(self) -> str:
-        line = self.text.readline(self.limit + 1)
-        if not line:
+        raw = self.binary.readline(self.limit + 1)
+        if not raw:
             raise StopIteration
-        if len(line) > self.limit:
+        if len(raw) > self.limit:
             raise _LineTooLong()
+        if self.strip_bom:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+            self.strip_bom = False
+        line = raw.decode(self.encoding)
         if "\x00" in line:  # Python's csv accepts NUL since 3.11; a text file has none
             raise _NulByte()
         return line

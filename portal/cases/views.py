@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.cases import queries
-from portal.cases.imports import ImportRejected, cents, import_cases, import_ledger, record_refusal
+from portal.cases.imports import (
+    ImportRejected,
+    cents,
+    import_cases,
+    import_ledger,
+    max_amount_cents,
+    record_refusal,
+)
 from portal.cases.sources import write_csv
 from portal.placements import recall
 from portal.placements.reconciliation import report_payment
@@ -98,7 +105,7 @@ def report(case_id: uuid.UUID) -> Any:
         abort(400)
     try:
         paid_on = date.fromisoformat(request.form.get("paid_on", ""))
-        amount = cents(request.form.get("amount", ""), positive=True)
+        amount = cents(request.form.get("amount", ""), max_cents=max_amount_cents(db()), positive=True)
     except Exception:  # noqa: BLE001 - any unreadable value is the same user error
         flash(_("Give the payment date (YYYY-MM-DD) and an amount above zero."), "error")
         return redirect(url_for("cases.show", case_id=case_id))
@@ -140,12 +147,7 @@ def upload(kind: str) -> Any:
     file.save(path)
     filename = Path(file.filename).name
     if path.stat().st_size > int(policy(db(), "imports.background_bytes")):
-        from portal.cases.jobs import import_in_background
-
-        task = tasks.create(db(), actor(), f"{kind}_import", {"filename": filename})
-        commit()
-        import_in_background(str(task.id), kind, str(path), filename, str(actor().id))
-        return redirect(url_for("tasks.show", task_id=task.id))
+        return _in_background(kind, path, filename)
     session = db()
     try:
         result = IMPORTERS[kind](session, actor(), path, filename)
@@ -161,6 +163,29 @@ def upload(kind: str) -> Any:
     flash(_("Imported: %(inserted)s new, %(updated)s updated, %(unchanged)s unchanged.", inserted=result.inserted,
             updated=result.updated, unchanged=result.unchanged), "success")
     return redirect(url_for("cases.import_run", run_id=result.extra["import_id"]))
+
+
+def _in_background(kind: str, path: Path, filename: str) -> Any:
+    """Hand the file to the queue. If it cannot be queued, the uploaded file (debtor PII in
+    clear) is deleted at once and the task marked failed."""
+    from portal.cases.jobs import import_in_background
+
+    try:
+        task = tasks.create(db(), actor(), f"{kind}_import", {"filename": filename})
+        commit()
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    try:
+        import_in_background(str(task.id), kind, str(path), filename, str(actor().id))
+    except Exception:
+        current_app.logger.exception("could not queue import task %s", task.id)
+        path.unlink(missing_ok=True)
+        tasks.Progress(current_app.extensions["portal.db"], task.id).fail(
+            _("The import could not be queued; nothing was imported. Try again later."))
+        flash(_("The import could not be queued; nothing was imported. Try again later."), "error")
+        return redirect(url_for("cases.imports"))
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/imports/<uuid:run_id>")

@@ -63,6 +63,23 @@ class PlacementBatch(Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decided_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The list the approver reviews is frozen (placement_batch_cases) when the batch is
+    # built or its preview recomputed: cases imported later never ride along unreviewed.
+    # The digest names that list; the release form posts it back and a changed list is
+    # refused. ``preview`` is the allocation computed then, shown without recomputing.
+    candidates_count: Mapped[int | None]
+    candidates_digest: Mapped[str | None] = mapped_column(String(64))
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    previewed_at: Mapped[datetime | None]
+
+
+class PlacementBatchCase(Base):
+    """One case of a batch's frozen candidate list."""
+
+    __tablename__ = "placement_batch_cases"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("placement_batches.id"), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
 
 
 class PaymentReport(Base):
@@ -80,3 +97,8 @@ class PaymentReport(Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     reported_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reported_at: Mapped[datetime]
+    # The ledger payment this report was matched to, stored once (reconciliation.match):
+    # unique, so one payment the bank received earns at most one agency's commission, and
+    # a statement reads the same however often it is run.
+    ledger_payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_payments.id"), unique=True)
+    matched_at: Mapped[datetime | None]

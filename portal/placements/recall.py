@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from audit.log import record
 from portal import clock
 from portal.cases.models import Case
+from portal.cases.summaries import audit_cap, listing
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.placements.models import ACTIVE, Placement
 from portal.security.access import require
@@ -57,13 +58,35 @@ def _check(trigger: str, reason: str | None) -> str:
     return reason
 
 
-def _recall_where(session: Session, condition: Any, trigger: str, reason: str) -> int:
+Recalled = dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]]  # agency -> [(placement, case)]
+
+
+def _recall_where(session: Session, condition: Any, trigger: str, reason: str, into: Recalled) -> int:
+    """End the active placements matching ``condition``; note which (per agency) in ``into``
+    for the audit entries. The ids come back from the UPDATE itself (RETURNING), so they
+    are exactly the rows this statement changed, whoever races."""
     now = clock.now()
-    return session.execute(
+    rows = session.execute(
         update(Placement).where(condition, Placement.status == ACTIVE)
         .values(status=RECALLED, recalled_at=now, recall_trigger=trigger, recall_reason=reason or None)
+        .returning(Placement.id, Placement.case_id, Placement.agency_id)
         .execution_options(synchronize_session=False)
-    ).rowcount or 0  # type: ignore[attr-defined]
+    ).all()
+    for placement_id, case_id, agency_id in rows:
+        into.setdefault(agency_id, []).append((placement_id, case_id))
+    return len(rows)
+
+
+def _audit(session: Session, actor: Any, trigger: str, reason: str, recalled: Recalled) -> None:
+    """One entry per agency that lost cases, naming the placements and cases by id (never
+    PII): the first ``audit.max_ids_listed`` of each, and a digest and count of all."""
+    cap = audit_cap(session)
+    for agency_id, pairs in sorted(recalled.items(), key=lambda kv: str(kv[0])):
+        record(session, actor, "placements.recalled", "agency", agency_id,
+               after={"trigger": trigger, "count": len(pairs),
+                      "placements": listing((p for p, _c in pairs), cap),
+                      "cases": listing((c for _p, c in pairs), cap)},
+               reason=reason or None)
 
 
 def recall_cases(session: Session, actor: Any, case_ids: Sequence[uuid.UUID], trigger: str, reason: str | None = None,
@@ -75,8 +98,9 @@ def recall_cases(session: Session, actor: Any, case_ids: Sequence[uuid.UUID], tr
     reason = _check(trigger, reason)
     ids = list(case_ids)
     count = 0
+    recalled: Recalled = {}
     for i in range(0, len(ids), CHUNK):
-        count += _recall_where(session, Placement.case_id.in_(ids[i:i + CHUNK]), trigger, reason)
+        count += _recall_where(session, Placement.case_id.in_(ids[i:i + CHUNK]), trigger, reason, recalled)
     status = TRIGGERS[trigger]
     if status is not None:
         for i in range(0, len(ids), CHUNK):
@@ -84,8 +108,7 @@ def recall_cases(session: Session, actor: Any, case_ids: Sequence[uuid.UUID], tr
                             .values(status=status, updated_at=clock.now()).execution_options(synchronize_session=False))
     if trigger == "complaint" and ids:
         _add_flag(session, ids, "complaint")
-    record(session, actor, "placements.recalled", "case_batch", None,
-           after={"trigger": trigger, "cases": len(ids), "placements": count}, reason=reason or None)
+    _audit(session, actor, trigger, reason, recalled)
     return count
 
 
@@ -101,8 +124,15 @@ def _add_flag(session: Session, ids: list[uuid.UUID], flag: str) -> None:
 
 
 def recall_case(session: Session, actor: Any, case_id: uuid.UUID, trigger: str, reason: str) -> int:
-    """A person's recall of one case (complaint, litigation, restructuring, decision)."""
+    """A person's recall of one case (complaint, litigation, restructuring, decision). Only
+    the manual triggers: "repaid" or "settled" are facts the ledger proves, "term expiry"
+    and the agency triggers come from jobs and the lifecycle; a form must not claim them.
+    Every manual recall says why."""
     require(actor, "placement.recall")
+    if trigger not in MANUAL_TRIGGERS:
+        raise InvalidInput("recall.not_manual", _l("Choose one of the recall reasons offered on the case page."))
+    if not (reason or "").strip():
+        raise InvalidInput("recall.reason_required", _l("Give the reason for the recall."))
     if session.get(Case, case_id) is None:
         raise NotFound("case.not_found", _l("No such case."))
     count = recall_cases(session, actor, [case_id], trigger, reason)
@@ -120,19 +150,21 @@ def recall_all_for_agency(session: Session, actor: Any, agency_id: uuid.UUID, tr
         # (agency.suspend / agency.terminate); recalling is their consequence.
         require(actor, "placement.recall")
     reason = _check(trigger, reason)
-    count = _recall_where(session, Placement.agency_id == agency_id, trigger, reason)
-    record(session, actor, "placements.recalled", "agency", agency_id,
-           after={"trigger": trigger, "placements": count}, reason=reason or None)
+    recalled: Recalled = {}
+    count = _recall_where(session, Placement.agency_id == agency_id, trigger, reason, recalled)
+    if not recalled:
+        recalled[agency_id] = []  # the entry is written even when nothing was placed
+    _audit(session, actor, trigger, reason, recalled)
     session.expire_all()
     return count
 
 
 def recall_expired(session: Session, actor: Any) -> int:
-    """Term expiry: every active placement whose term has ended (idempotent)."""
-    count = _recall_where(session, Placement.term_ends_at <= clock.now(), "term_expiry", "")
-    if count:
-        record(session, actor, "placements.recalled", "placement_batch", None,
-               after={"trigger": "term_expiry", "placements": count})
+    """Term expiry: every active placement whose term has ended (idempotent). One audit
+    entry per agency, naming its placements and cases."""
+    recalled: Recalled = {}
+    count = _recall_where(session, Placement.term_ends_at <= clock.now(), "term_expiry", "", recalled)
+    _audit(session, actor, "term_expiry", "", recalled)
     return count
 
 
@@ -154,11 +186,13 @@ def acknowledge(session: Session, actor: Any, placement_id: uuid.UUID) -> Placem
     return placement
 
 
-def unacknowledged(session: Session, actor: Any) -> list[Placement]:
-    """Recalls an agency has yet to acknowledge (its own only)."""
+def unacknowledged(session: Session, actor: Any, *, limit: int = 500, offset: int = 0) -> list[Placement]:
+    """Recalls an agency has yet to acknowledge (its own only), one page: newest first, then
+    by id, so pages neither overlap nor skip. ``count_unacknowledged`` gives the total a
+    caller shows beside the page ("N more")."""
     return list(session.scalars(
         placements_for(actor).where(Placement.status != ACTIVE, Placement.acknowledged_at.is_(None))
-        .order_by(Placement.recalled_at.desc()).limit(500)))
+        .order_by(Placement.recalled_at.desc(), Placement.id).limit(limit).offset(offset)))
 
 
 def count_unacknowledged(session: Session, actor: Any) -> int:

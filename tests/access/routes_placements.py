@@ -27,6 +27,7 @@ ROUTES = [
     Route("placements.index", only(*BANK_READERS)),
     Route("placements.build", only("vendor_manager"), method="POST"),
     Route("placements.batch", only(*BANK_READERS), _batch),
+    Route("placements.refresh", only("vendor_manager"), _batch, method="POST"),
     Route("placements.release", only("approver"), _batch, method="POST"),
     Route("placements.reject", only("approver"), _batch, method="POST"),
     Route("placements.recalls", only("agency_admin_a", "agency_staff_a", "agency_staff_b")),

@@ -189,3 +189,152 @@ def test_only_a_vendor_manager_may_import(db: Session, tmp_path: Path) -> None:
 
     with pytest.raises(NotAllowed):
         import_cases(db, make_user(db, "auditor"), write_csv(tmp_path / "x.csv", [case_row()]), "x.csv")
+
+
+# -- the reviewer's findings -----------------------------------------------------------------
+def test_a_file_without_a_header_row_gives_one_error_and_no_debtor_data(db: Session, manager: Any,
+                                                                       tmp_path: Path) -> None:
+    row = case_row()
+    path = tmp_path / "noheader.csv"
+    path.write_text(",".join(row[h] for h in HEADER) + "\n" + ",".join(case_row()[h] for h in HEADER) + "\n")
+    errors = refused(db, manager, path)
+    assert len(errors) == 1 and "not a header row" in errors[0][3]
+    report = str(errors)
+    for value in (row["debtor_name"], row["national_id"], row["phone"], row["address"], row["account_no"]):
+        assert value not in report
+
+
+def test_an_unknown_header_cell_is_named_by_position_never_echoed(db: Session, manager: Any, tmp_path: Path) -> None:
+    header = [*HEADER[:2], "张三 110105199001011237", *HEADER[2:]]
+    errors = refused(db, manager, write_csv(tmp_path / "x.csv", [case_row()], header=header))
+    assert errors == [[1, "column 3", "", "Unknown column; see the documented format."]]
+
+
+@pytest.mark.parametrize("value,reason", [
+    ("1234,56", "commas only between thousands"),
+    ("12,34", "commas only between thousands"),
+    ("1,23,456.00", "commas only between thousands"),
+    ("0", "more than zero"),
+    ("0.00", "more than zero"),
+    ("-0", "must not be negative"),
+    ("10000000000.01", "above the largest"),
+    ("9" * 40, "Not an amount"),
+])
+def test_amounts_are_never_misread(db: Session, manager: Any, tmp_path: Path, value: str, reason: str) -> None:
+    errors = refused(db, manager, write_csv(tmp_path / "x.csv", [case_row(principal=value)]))
+    assert len(errors) == 1 and errors[0][1] == "principal" and reason in errors[0][3]
+
+
+def test_thousands_separators_are_read(db: Session, manager: Any, tmp_path: Path) -> None:
+    row = case_row(principal="1,234,567.89", interest="¥1,000")
+    import_cases(db, manager, write_csv(tmp_path / "x.csv", [row]), "x.csv")
+    case = db.scalars(select(Case).where(Case.account_no == row["account_no"])).one()
+    assert (case.principal_cents, case.interest_cents) == (123_456_789, 100_000)
+
+
+def test_the_amount_ceiling_is_a_policy_row(db: Session, manager: Any, tmp_path: Path) -> None:
+    from portal.policies.operations import set_value
+    from tests.factories import system
+
+    set_value(db, system(), "imports.max_amount_cents", 500_000, "test")
+    errors = refused(db, manager, write_csv(tmp_path / "x.csv", [case_row(principal="5000.01")]))
+    assert "above the largest" in errors[0][3]
+
+
+def test_an_unchanged_record_still_gets_todays_dpd_and_bucket(db: Session, manager: Any, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from portal import clock
+
+    row = case_row(overdue_since="2026-10-20")  # 13 DPD on 2026-11-02: M1
+    path = write_csv(tmp_path / "a.csv", [row])
+    import_cases(db, manager, path, "a.csv")
+    clock.freeze(clock.now() + timedelta(days=30))
+    again = import_cases(db, manager, path, "a.csv")
+    assert (again.updated, again.unchanged, again.extra["dpd_refreshed"]) == (0, 1, 1)
+    db.expire_all()
+    case = db.scalars(select(Case).where(Case.account_no == row["account_no"])).one()
+    assert (case.dpd, case.bucket) == (43, "M2")
+
+
+def test_the_import_audit_names_the_changed_accounts_never_values(db: Session, manager: Any, tmp_path: Path) -> None:
+    rows = [case_row() for _ in range(3)]
+    import_cases(db, manager, write_csv(tmp_path / "a.csv", rows), "a.csv")
+    rows[0]["phone"] = "13700000001"
+    rows[2]["principal"] = "1.00"
+    import_cases(db, manager, write_csv(tmp_path / "b.csv", rows), "b.csv")
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "cases.imported").order_by(AuditEntry.seq.desc())).first()
+    changed = entry.after["changed_accounts"]
+    assert changed["first"] == sorted([rows[0]["account_no"], rows[2]["account_no"]]) and changed["count"] == 2
+    assert len(changed["sha256"]) == 64 and "13700000001" not in str(entry.after)
+
+
+def test_an_xlsx_bomb_is_refused_before_it_is_opened(db: Session, manager: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    path = write_xlsx(tmp_path / "bomb.xlsx", [case_row()])
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.xml", b"\0" * (20 * 1024 * 1024))  # inflates ~1000:1
+    errors = refused(db, manager, path)
+    assert len(errors) == 1 and "compressed more than 100 to 1" in errors[0][3]
+
+
+def test_an_xlsx_over_the_uncompressed_limit_is_refused(db: Session, manager: Any, tmp_path: Path) -> None:
+    from portal.policies.operations import set_value
+    from tests.factories import system
+
+    set_value(db, system(), "imports.max_xlsx_uncompressed_bytes", 1024, "test")
+    errors = refused(db, manager, write_xlsx(tmp_path / "x.xlsx", [case_row()]))
+    assert "would expand to" in errors[0][3]
+
+
+def test_a_decoding_error_names_the_row_that_holds_the_bad_bytes(db: Session, manager: Any, tmp_path: Path) -> None:
+    rows = [case_row(address="上海市徐汇区" + "路" * 60) for _ in range(700)]
+    path = write_csv(tmp_path / "x.csv", rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[650] = lines[650].replace(b"Shanghai", b"Shang\xffhai")  # data row 650 is file row 651
+    path.write_bytes(b"\n".join(lines))
+    errors = refused(db, manager, path)
+    assert errors[0][0] == 651 and "stops being valid UTF-8" in errors[0][3]
+
+
+def test_refresh_dpd_job_moves_open_cases_on_set_based_and_idempotent(db: Session, manager: Any) -> None:
+    from datetime import timedelta
+
+    from portal import clock
+    from portal.cases.jobs import refresh_dpd
+    from tests.factories import make_cases
+
+    card = make_cases(db, 1, overdue_since=clock.today() - timedelta(days=25))[0]  # M1
+    lease = make_cases(db, 1, product="lease", overdue_since=clock.today() - timedelta(days=14))[0]  # L1
+    closed = make_cases(db, 1, overdue_since=clock.today() - timedelta(days=25))[0]
+    closed.status = "repaid"
+    db.flush()
+    assert (card.bucket, lease.bucket) == ("M1", "L1")
+    refresh_dpd(db)  # brings anything else in the database to today too
+    clock.freeze(clock.now() + timedelta(days=10))
+    first = refresh_dpd(db)
+    assert first["updated"] >= 2
+    db.expire_all()
+    assert (db.get(Case, card.id).dpd, db.get(Case, card.id).bucket) == (35, "M2")
+    assert (db.get(Case, lease.id).dpd, db.get(Case, lease.id).bucket) == (24, "L2")
+    assert db.get(Case, closed.id).dpd == 25  # closed cases keep the DPD they closed with
+    assert refresh_dpd(db)["updated"] == 0
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "cases.dpd_refreshed")
+                       .order_by(AuditEntry.seq.desc())).first()
+    assert entry.after["updated"] == 0 and entry.after["open_cases"] >= 2
+
+
+def test_refresh_dpd_runs_in_small_chunks(db: Session, manager: Any) -> None:
+    from datetime import timedelta
+
+    from portal import clock
+    from portal.cases.operations import refresh_dpd
+    from tests.factories import make_cases
+
+    cases = make_cases(db, 5, overdue_since=clock.today() - timedelta(days=5))
+    refresh_dpd(db, manager)
+    clock.freeze(clock.now() + timedelta(days=100))
+    refresh_dpd(db, manager, chunk=2)
+    db.expire_all()
+    assert {(db.get(Case, c.id).dpd, db.get(Case, c.id).bucket) for c in cases} == {(105, "M4+")}

@@ -72,3 +72,60 @@ def test_cli_import(db: Session, app: Any, tmp_path: Path, monkeypatch: Any) -> 
     assert result.exit_code == 0, result.output
     assert "3 new" in result.output
     assert db.scalar(select(func.count()).select_from(Case)) >= 3
+
+
+def _uploads(settings: Any) -> list[Path]:
+    folder = Path(settings.upload_dir) / "imports"
+    return list(folder.glob("*")) if folder.exists() else []
+
+
+def test_an_unexpected_failure_in_a_background_import_fails_the_task_and_deletes_the_file(
+        db: Session, client: Any, app: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from portal.cases import jobs
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("connection to server lost; row ('李四', '110105199001011237')")
+
+    monkeypatch.setitem(jobs.IMPORTERS, "cases", broken)
+    set_value(db, system(), "imports.background_bytes", 100, "test")
+    login(client, make_user(db, "vendor_manager"))
+    settings = app.extensions["portal.settings"]
+    before = set(_uploads(settings))
+    response = upload(client, write_csv(tmp_path / "big.csv", [case_row() for _ in range(5)]))
+    task = client.get(response.headers["Location"] + "?format=json").get_json()
+    assert task["status"] == "failed"
+    assert "failed unexpectedly" in task["message"] and "110105" not in str(task) and "connection" not in str(task)
+    assert set(_uploads(settings)) == before
+
+
+def test_a_file_that_cannot_be_queued_is_deleted(db: Session, client: Any, app: Any, tmp_path: Path,
+                                                 monkeypatch: Any) -> None:
+    from portal.cases import jobs
+
+    def queue_down(*_a: Any, **_k: Any) -> Any:
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(jobs, "import_in_background", queue_down)
+    set_value(db, system(), "imports.background_bytes", 100, "test")
+    login(client, make_user(db, "vendor_manager"))
+    settings = app.extensions["portal.settings"]
+    before = set(_uploads(settings))
+    response = upload(client, write_csv(tmp_path / "big.csv", [case_row() for _ in range(5)]))
+    assert response.headers["Location"].endswith("/cases/imports")
+    assert "could not be queued" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert set(_uploads(settings)) == before
+
+
+def test_the_refused_header_row_is_not_shown_on_the_pages(db: Session, client: Any, tmp_path: Path) -> None:
+    from tests.cases.helpers import HEADER
+
+    login(client, make_user(db, "vendor_manager"))
+    row = case_row()
+    path = tmp_path / "noheader.csv"
+    path.write_text(",".join(row[h] for h in HEADER) + "\n")
+    response = upload(client, path)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    report = client.get(response.headers["Location"].rstrip("/") + "/errors.csv").get_data(as_text=True)
+    assert "not a header row" in page
+    for value in (row["debtor_name"], row["national_id"], row["phone"]):
+        assert value not in page and value not in report

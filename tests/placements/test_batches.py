@@ -9,15 +9,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.errors import Conflict, RuleBroken
+from portal.errors import Conflict, InvalidInput, RuleBroken
 from portal.placements import operations as ops
 from portal.placements.models import ACTIVE, Placement
-from tests.factories import days_ago, make_agency, make_cases, make_user, place
+from tests.factories import days_ago, make_agency, make_cases, make_user, place, system
 
 
 @pytest.fixture
 def people(db: Session) -> tuple[Any, Any]:
     return make_user(db, "vendor_manager"), make_user(db, "approver")
+
+
+def release(db: Session, approver: Any, batch: Any) -> dict[str, Any]:
+    """What the release form does: post back the digest of the list the approver reviewed."""
+    return ops.release(db, approver, batch.id, digest=batch.candidates_digest)
 
 
 def active_count(db: Session) -> int:
@@ -41,7 +46,7 @@ def test_release_places_eligible_cases_only_with_receiving_agencies(db: Session,
     preview = ops.preview(db, manager, batch.id)
     rows = {r["agency_id"]: r["cases"] for r in preview.rows()}
     assert set(rows) <= {a.id, b.id, c.id}
-    counts = ops.release(db, approver, batch.id)
+    counts = release(db, approver, batch)
     assert counts["placed"] == 22 and counts["skipped_already_placed"] == 0
     placed = set(db.scalars(select(Placement.case_id).where(Placement.status == ACTIVE)))
     assert placed == {c.id for c in eligible + early}
@@ -57,10 +62,10 @@ def test_four_eyes_and_single_release(db: Session, people: tuple[Any, Any]) -> N
     # the same person cannot release what they built (give them the approver role to try)
     approver_builder.role = "approver"
     with pytest.raises(RuleBroken):
-        ops.release(db, approver_builder, batch.id)
-    ops.release(db, approver, batch.id)
+        release(db, approver_builder, batch)
+    release(db, approver, batch)
     with pytest.raises(Conflict):
-        ops.release(db, approver, batch.id)
+        release(db, approver, batch)
 
 
 def test_overlapping_batches_skip_cases_already_placed(db: Session, people: tuple[Any, Any]) -> None:
@@ -71,8 +76,8 @@ def test_overlapping_batches_skip_cases_already_placed(db: Session, people: tupl
     first = ops.build_batch(db, manager, {}, "capacity")
     second = ops.build_batch(db, manager, {}, "capacity")
     place(db, cases[:4], agency)
-    assert ops.release(db, approver, first.id)["placed"] == 6
-    assert ops.release(db, approver, second.id)["placed"] == 0
+    assert release(db, approver, first)["placed"] == 6
+    assert release(db, approver, second)["placed"] == 0
     assert active_count(db) == 10
 
 
@@ -114,5 +119,80 @@ def test_filter_by_bucket_dpd_and_amount(db: Session, people: tuple[Any, Any]) -
     make_cases(db, 2)
     batch = ops.build_batch(db, manager, {"buckets": ["M2"], "dpd_min": "40", "dpd_max": 50,
                                           "amount_max_cents": 100_000}, "capacity")
-    ops.release(db, approver, batch.id)
+    release(db, approver, batch)
     assert set(db.scalars(select(Placement.case_id))) == {c.id for c in small}
+
+
+def test_release_places_only_the_reviewed_list_never_cases_imported_after(db: Session, people: tuple[Any, Any]) -> None:
+    manager, approver = people
+    make_agency(db)
+    make_agency(db)
+    reviewed = make_cases(db, 4)
+    batch = ops.build_batch(db, manager, {}, "capacity")
+    assert batch.candidates_count == 4 and batch.preview["candidates"] == 4
+    late = make_cases(db, 3)  # imported after the approver's preview, matching the same filter
+    counts = release(db, approver, batch)
+    placed = set(db.scalars(select(Placement.case_id).where(Placement.status == ACTIVE)))
+    assert placed == {c.id for c in reviewed} and not placed & {c.id for c in late}
+    assert counts["placed"] == 4
+
+
+def test_a_recomputed_list_refuses_a_release_of_the_old_one(db: Session, people: tuple[Any, Any]) -> None:
+    manager, approver = people
+    make_agency(db)
+    make_cases(db, 2)
+    batch = ops.build_batch(db, manager, {}, "capacity")
+    seen = batch.candidates_digest
+    make_cases(db, 1)
+    ops.refresh_preview(db, manager, batch.id)
+    with pytest.raises(Conflict):
+        ops.release(db, approver, batch.id, digest=seen)
+    with pytest.raises(InvalidInput):
+        ops.release(db, approver, batch.id)  # a person always says which list they reviewed
+    assert active_count(db) == 0
+
+
+def test_a_batch_with_no_builder_is_not_releasable_by_a_person(db: Session, people: tuple[Any, Any]) -> None:
+    _manager, approver = people
+    make_agency(db)
+    make_cases(db, 2)
+    batch = ops.build_batch(db, system(), {}, "capacity")
+    assert batch.created_by is None
+    with pytest.raises(RuleBroken):
+        release(db, approver, batch)
+    assert active_count(db) == 0
+
+
+def test_blocking_flags_keep_a_case_in_house_whatever_its_dpd(db: Session, people: tuple[Any, Any]) -> None:
+    manager, approver = people
+    make_agency(db)
+    make_agency(db)
+    plain = make_cases(db, 1)
+    blocked = [make_cases(db, 1, flags=[flag])[0] for flag in ("deceased", "litigation", "complaint", "do_not_contact")]
+    early_but_blocked = make_cases(db, 1, overdue_since=days_ago(5), flags=["lost_contact", "deceased"])
+    batch = ops.build_batch(db, manager, {}, "capacity")
+    release(db, approver, batch)
+    placed = set(db.scalars(select(Placement.case_id).where(Placement.status == ACTIVE)))
+    assert placed == {plain[0].id}
+    assert not placed & {c.id for c in blocked + early_but_blocked}
+    from portal.cases import eligibility
+
+    assert not eligibility.is_eligible(blocked[0], eligibility.rule(db))
+    assert eligibility.is_eligible(plain[0], eligibility.rule(db))
+
+
+def test_terms_are_bounded_and_end_with_the_agency_contract(db: Session, people: tuple[Any, Any]) -> None:
+    manager, approver = people
+    agency = make_agency(db, ends_on=days_ago(-30))  # contract ends in 30 days
+    make_cases(db, 2)
+    for term in (0, 181, 10_000_000):
+        with pytest.raises(InvalidInput):
+            ops.build_batch(db, manager, {}, "capacity", term_days=term)
+    with pytest.raises(InvalidInput):
+        ops.build_batch(db, manager, {"dpd_min": 10**30}, "capacity")
+    with pytest.raises(InvalidInput):
+        ops.build_batch(db, manager, {"amount_min_cents": 10**30}, "capacity")
+    batch = ops.build_batch(db, manager, {}, "capacity", term_days=90)
+    assert release(db, approver, batch)["terms_ending_with_contract"] == 1
+    ends = db.scalars(select(Placement.term_ends_at).where(Placement.agency_id == agency.id)).all()
+    assert ends and all(e.date() <= days_ago(-31) for e in ends)

@@ -29,8 +29,9 @@ def test_fifty_simultaneous_releases_never_double_place(committed_db: Database) 
         manager = make_user(session, "vendor_manager")
         approvers = [make_user(session, "approver") for _ in range(RELEASES)]
         # Overlapping filters: every batch wants some of the same cases.
-        batches = [ops.build_batch(session, manager, {"amount_min_cents": 0}, "capacity", seed=i).id
-                   for i in range(RELEASES)]
+        built = [ops.build_batch(session, manager, {"amount_min_cents": 0}, "capacity", seed=i)
+                 for i in range(RELEASES)]
+        batches = [(b.id, b.candidates_digest) for b in built]
         case_ids = {c.id for c in cases}
     results: list[dict[str, Any]] = []
     errors: list[BaseException] = []
@@ -40,7 +41,8 @@ def test_fifty_simultaneous_releases_never_double_place(committed_db: Database) 
         try:
             barrier.wait(timeout=30)
             with database.unit_of_work() as session:
-                results.append(ops.release(session, approvers[i], batches[i]))
+                batch_id, digest = batches[i]
+                results.append(ops.release(session, approvers[i], batch_id, digest=digest))
         except BaseException as exc:  # noqa: BLE001 - the test is that nothing escapes
             errors.append(exc)
 

@@ -66,15 +66,18 @@ def test_manager_recall_needs_a_reason_and_a_placement(db: Session, setup: dict[
 def test_term_expiry_job(db: Session, setup: dict[str, Any]) -> None:
     from portal.placements.jobs import term_recall
 
-    assert term_recall(db) == {"recalled": 0}
+    assert term_recall(db)["recalled"] == 0
     clock.freeze(clock.now() + timedelta(days=91))
-    assert term_recall(db) == {"recalled": 2}
-    assert term_recall(db) == {"recalled": 0}
+    assert term_recall(db)["recalled"] == 2
+    assert term_recall(db) == {"recalled": 0, "dpd_refreshed": 0}
     assert_recalled(db, setup, setup["cases"][0], "term_expiry")
 
 
 @pytest.mark.parametrize("trigger", ["agency_suspended", "agency_terminated"])
 def test_agency_suspension_or_termination_recalls_everything(db: Session, setup: dict[str, Any], trigger: str) -> None:
+    # This proves the placements side (recall_all_for_agency). That suspending or terminating
+    # an agency actually calls it is the agencies capability's lifecycle (onboarding.
+    # recall_on_suspension), proven in tests/agencies.
     other = make_agency(db)
     other_case = make_cases(db, 1)
     place(db, other_case, other)
@@ -125,3 +128,71 @@ def test_agency_pages_lose_the_case_at_once(db: Session, client: Any, setup: dic
     recall.recall_case(db, setup["manager"], case.id, "litigation", "court")
     assert client.get(f"/cases/{case.id}").status_code == 404
     assert case.account_no not in client.get("/cases/").get_data(as_text=True)
+
+
+def test_the_manual_recall_accepts_only_manual_triggers_and_always_a_reason(db: Session, setup: dict[str, Any]) -> None:
+    case = setup["cases"][0]
+    for trigger in ("repaid", "settled", "term_expiry", "agency_suspended", "agency_terminated"):
+        with pytest.raises(InvalidInput):
+            recall.recall_case(db, setup["manager"], case.id, trigger, "the form said so")
+    with pytest.raises(InvalidInput):
+        recall.recall_case(db, setup["manager"], case.id, "complaint", " ")
+    db.expire_all()
+    assert db.get(Case, case.id).status == "open"
+    assert db.scalars(select(Placement.status).where(Placement.case_id == case.id)).one() == ACTIVE
+
+
+def _entries(db: Session, since: int) -> list[Any]:
+    from audit.models import AuditEntry
+
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == "placements.recalled", AuditEntry.seq > since)
+                           .order_by(AuditEntry.seq)))
+
+
+def _last_seq(db: Session) -> int:
+    from sqlalchemy import func
+
+    from audit.models import AuditEntry
+
+    return db.scalar(select(func.max(AuditEntry.seq))) or 0
+
+
+def test_recall_audit_names_placements_and_cases_per_agency(db: Session, setup: dict[str, Any]) -> None:
+    case = setup["cases"][0]
+    placement_id = db.scalars(select(Placement.id).where(Placement.case_id == case.id)).one()
+    since = _last_seq(db)
+    recall.recall_case(db, setup["manager"], case.id, "manager", "quality")
+    [entry] = _entries(db, since)
+    assert entry.object_type == "agency" and str(entry.object_id) == str(setup["agency"].id)
+    assert entry.after["placements"]["first"] == [str(placement_id)]
+    assert entry.after["cases"]["first"] == [str(case.id)] and entry.after["count"] == 1
+    assert case.national_id not in str(entry.after) and case.debtor_name not in str(entry.after)
+
+
+def test_term_expiry_audits_per_agency_with_ids(db: Session, setup: dict[str, Any]) -> None:
+    other = make_agency(db)
+    other_case = make_cases(db, 1)
+    place(db, other_case, other, term_days=90)
+    since = _last_seq(db)
+    clock.freeze(clock.now() + timedelta(days=91))
+    assert recall.recall_expired(db, make_user(db, "vendor_manager")) == 3
+    entries = _entries(db, since)
+    by_agency = {str(e.object_id): e.after for e in entries}
+    assert set(by_agency) == {str(setup["agency"].id), str(other.id)}
+    assert set(by_agency[str(setup["agency"].id)]["cases"]["first"]) == {str(c.id) for c in setup["cases"]}
+    assert by_agency[str(other.id)]["cases"]["first"] == [str(other_case[0].id)]
+    assert all(e["trigger"] == "term_expiry" for e in by_agency.values())
+
+
+def test_reimporting_a_ledger_recalls_nothing_a_second_time(db: Session, setup: dict[str, Any], tmp_path: Path) -> None:
+    case = setup["cases"][0]
+    path = tmp_path / "ledger.csv"
+    path.write_text(f"reference,account_no,paid_on,amount,kind\nP1,{case.account_no},2026-11-01,10500.00,payoff\n")
+    assert import_ledger(db, setup["manager"], path, "ledger.csv").extra["recalled"] == 1
+    db.get(Case, case.id).status = "open"  # reopened (e.g. the payment bounced) and placed again
+    db.flush()
+    place(db, [case], setup["agency"])
+    again = import_ledger(db, setup["manager"], path, "ledger.csv")
+    assert again.extra["recalled"] == 0
+    db.expire_all()
+    assert db.scalars(select(Placement.status).where(Placement.case_id == case.id, Placement.status == ACTIVE)).one()

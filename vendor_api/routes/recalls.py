@@ -12,12 +12,14 @@ from typing import Any
 
 from flask import request
 
-from portal.errors import NotFound
-from portal.placements.recall import acknowledge, unacknowledged
+from portal.errors import InvalidInput, NotFound
+from portal.placements.recall import acknowledge, count_unacknowledged, unacknowledged
 from portal.placements.reconciliation import report_payment
 from portal.web.door import commit, db
 from vendor_api import api_actor, bp
 from vendor_api.schemas.recalls import parse_payment_report, recall_json
+
+PAGE_MAX = 500
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
@@ -29,7 +31,14 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 @bp.get("/recalls")
 def list_recalls() -> Any:
-    return {"items": [recall_json(p) for p in unacknowledged(db(), api_actor())]}
+    try:
+        limit = min(PAGE_MAX, max(1, int(request.args.get("limit", 100))))
+        offset = max(0, int(request.args.get("offset", 0)))
+    except ValueError:
+        raise InvalidInput("query.paging", "limit and offset must be whole numbers") from None
+    items = unacknowledged(db(), api_actor(), limit=limit, offset=offset)
+    return {"items": [recall_json(p) for p in items], "total": count_unacknowledged(db(), api_actor()),
+            "limit": limit, "offset": offset}
 
 
 @bp.post("/placements/<placement_id>/acknowledge")
