@@ -95,14 +95,13 @@ def check_licence_valid(session: Session, agency: Agency) -> CheckResult:
                                     d=agency.licence_expires_on.isoformat())))
 
 
-# Words in a business scope (经营范围) that show it covers collection work. Matching is on
-# the text as registered, so a reviewer still reads it: this only flags a missing mention.
-SCOPE_WORDS = ("催收", "催告", "账款管理", "逾期账款", "collection", "debt recovery", "律师事务所", "law firm")
-
-
 def check_scope_mentions_collection(session: Session, agency: Agency) -> CheckResult:
+    # Words in a business scope (经营范围) that show it covers collection work: a policy row
+    # (``onboarding.scope_words``). Matching is on the text as registered, so a reviewer
+    # still reads it: this only flags a missing mention.
+    words = [str(w) for w in policy(session, "onboarding.scope_words") if str(w).strip()]
     scope = (agency.licence_scope or "").lower()
-    found = [w for w in SCOPE_WORDS if w.lower() in scope]
+    found = [w for w in words if w.lower() in scope]
     if not found and not agency.is_law_firm:
         return CheckResult(False, str(_l("The licence scope does not mention collection (催收).")))
     return CheckResult(True, str(_l("The licence scope mentions: %(w)s.", w=", ".join(found) or _l("law firm"))))

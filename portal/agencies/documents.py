@@ -29,6 +29,13 @@ KINDS = {
     "contract": _l("Signed contract"),
     "other": _l("Other evidence"),
 }
+# What an applicant (an agency user) may upload; the rest is the bank's own evidence.
+APPLICANT_KINDS = frozenset({"licence", "confidentiality", "certificate", "system_screenshot", "other"})
+# The bank's internal working papers, never shown to the agency (the signed contract is
+# the agency's too, so it is not here).
+BANK_INTERNAL_KINDS = frozenset({"inspection_photo", "due_diligence"})
+# Checklist items evidenced by the bank's own work, not by the applicant.
+BANK_ITEMS = frozenset({"onsite_inspection", "due_diligence_report"})
 
 
 def sniff(content: bytes) -> str | None:

@@ -2,11 +2,13 @@
 
 For a subject expiring on day E, with policy ``alert`` days, ``every`` days and ``grace``
 days: the first alert is raised on E - alert, a reminder every ``every`` days after that
-(through expiry and the grace period), and from E + grace + 1 the agency is held from new
-placements. Alerts are rows keyed (agency, subject, E, sequence): running the watch twice,
+until expiry; the day after expiry starts the overdue notices (their own sequence, from
+``OVERDUE_BASE``: E + 1, then every ``every`` days through the grace period), and from
+E + grace + 1 the agency is held from new placements. Alerts are rows keyed (agency, subject, E, sequence): running the watch twice,
 or on two hosts at once, inserts nothing new; a missed day is caught up (the sequence due
 today is computed, not counted). A renewed subject has a new E and starts afresh; when no
-subject is past its grace any more, a hold the watch set is released.
+subject is past its grace any more, a hold the watch set is released. A contract is
+watched through ``queries.contract_to_watch``: the end of its cover, renewals included.
 """
 
 from __future__ import annotations
@@ -34,10 +36,15 @@ from portal.agencies.models import (
     Contract,
     ExpiryAlert,
 )
+from portal.agencies.queries import contract_to_watch
 from portal.policies.operations import value as policy
 
 WATCHED_STATES = (APPROVED, CONTRACT_SIGNED, ACTIVE, SUSPENDED)
 HOLD_MARK = "expiry_watch:"  # prefix of placement_hold_reason for holds this watch owns
+# Overdue notices count from here, apart from the alert and reminders before expiry (so the
+# first overdue notice is due the day after expiry, not whenever the reminder cycle says).
+OVERDUE_BASE = 1000
+HOLD_SEQUENCE = -1
 
 
 @dataclass(frozen=True)
@@ -67,10 +74,10 @@ class Rules:
         if days_left > self.alert:
             return None
         if days_left < -self.grace:
-            return (-1, "hold")
-        sequence = (self.alert - days_left) // self.every
+            return (HOLD_SEQUENCE, "hold")
         if days_left < 0:
-            return (sequence, "overdue")
+            return (OVERDUE_BASE + (-days_left - 1) // self.every, "overdue")
+        sequence = (self.alert - days_left) // self.every
         return (sequence, "alert" if sequence == 0 else "reminder")
 
 
@@ -90,14 +97,24 @@ def watched(session: Session) -> list[Expiring]:
         if done is not None:
             out.append(Expiring(aid, name, "due_diligence", str(_l("Due diligence")),
                                 done + timedelta(days=valid_days)))
-    for aid, name, cid, ref, ends in session.execute(
-            select(Agency.id, Agency.name, Contract.id, Contract.reference, Contract.ends_on)
+    by_agency: dict[uuid.UUID, tuple[str, list[Contract]]] = {}
+    for aid, name, contract in session.execute(
+            select(Agency.id, Agency.name, Contract)
             .join(Contract, and_(Contract.agency_id == Agency.id, Contract.status == "signed")).where(live)):
-        out.append(Expiring(aid, name, f"contract:{cid}", str(_l("Contract %(ref)s", ref=ref)), ends))
+        by_agency.setdefault(aid, (name, []))[1].append(contract)
+    today = clock.today()
+    for aid, (name, contracts) in by_agency.items():
+        # A renewal taking over keeps the cover going: only the end of the cover is watched.
+        watched_contract = contract_to_watch(contracts, today)
+        if watched_contract is not None:
+            out.append(Expiring(aid, name, f"contract:{watched_contract.id}",
+                                str(_l("Contract %(ref)s", ref=watched_contract.reference)), watched_contract.ends_on))
     for aid, name, did, title, expires in session.execute(
             select(Agency.id, Agency.name, AgencyDocument.id, AgencyDocument.title, AgencyDocument.expires_on)
             .join(AgencyDocument, and_(AgencyDocument.agency_id == Agency.id, AgencyDocument.is_current.is_(True),
-                                       AgencyDocument.expires_on.is_not(None))).where(live)):
+                                       AgencyDocument.expires_on.is_not(None),
+                                       # the licence is watched above, from the date the bank verified
+                                       AgencyDocument.kind != "licence")).where(live)):
         if expires is not None:
             out.append(Expiring(aid, name, f"document:{did}", title, expires))
     return sorted(out, key=lambda e: (e.expires_on, e.agency_name, e.subject))
@@ -153,8 +170,14 @@ def run_watch(session: Session, actor: Any | None = None) -> dict[str, Any]:
     for agency_id in session.scalars(stale).all():
         if agency_id in overdue:
             continue
-        session.execute(update(Agency).where(Agency.id == agency_id)
-                        .values(placement_hold=False, placement_hold_reason=None, updated_at=now))
+        # The same predicates again in the UPDATE: a concurrent run (or a person who set
+        # another hold meanwhile) makes this a no-op, and only a real release is recorded.
+        result = cast(CursorResult[Any], session.execute(
+            update(Agency).where(Agency.id == agency_id, Agency.placement_hold.is_(True),
+                                 Agency.placement_hold_reason.like(HOLD_MARK + "%"))
+            .values(placement_hold=False, placement_hold_reason=None, updated_at=now)))
+        if not result.rowcount:
+            continue
         released.append(agency_id)
         record(session, actor, "agency.placement_hold_released", "agency", agency_id,
                before={"placement_hold": True}, after={"placement_hold": False},

@@ -20,6 +20,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.agencies.documents import KINDS
+from portal.agencies.operations.contracts import (
+    MAX_ACTIVE_AMOUNT_CENTS,
+    MAX_ACTIVE_CASES,
+    MAX_INSTALMENT_MONTHS,
+    MAX_RETENTION_MONTHS,
+)
+from portal.agencies.operations.review import MAX_SUMMARY_CHARS
 
 
 class RegisterForm(FlaskForm):
@@ -72,7 +79,7 @@ class VerdictForm(FlaskForm):
 class InspectionForm(FlaskForm):
     inspected_on = DateField(_l("Inspection date"), validators=[DataRequired()])
     inspectors = StringField(_l("Inspectors (comma-separated)"), validators=[DataRequired(), Length(max=500)])
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=4000)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=MAX_SUMMARY_CHARS)])
     photo = FileField(_l("Photo (optional)"))
 
 
@@ -112,19 +119,33 @@ class ContractForm(FlaskForm):
     starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
     ends_on = DateField(_l("Ends on"), validators=[DataRequired()])
     regions = StringField(_l("Regions (comma-separated)"), validators=[DataRequired(), Length(max=500)])
-    max_active_cases = IntegerField(_l("Capacity: active cases"), validators=[DataRequired(), NumberRange(min=1)])
+    max_active_cases = IntegerField(_l("Capacity: active cases"),
+                                    validators=[DataRequired(), NumberRange(min=1, max=MAX_ACTIVE_CASES)])
     max_active_amount_yuan = IntegerField(_l("Capacity: active amount (yuan)"),
-                                          validators=[DataRequired(), NumberRange(min=1)])
+                                          validators=[DataRequired(),
+                                                      NumberRange(min=1, max=MAX_ACTIVE_AMOUNT_CENTS // 100)])
     recording_retention_months = IntegerField(_l("Recording retention (months)"),
-                                              validators=[DataRequired(), NumberRange(min=1)])
+                                              validators=[DataRequired(), NumberRange(min=1, max=MAX_RETENTION_MONTHS)])
     conduct_preset = SelectField(_l("Conduct policy preset"), choices=[], validate_choice=False)
     max_waiver_percent = IntegerField(_l("Largest waiver without approval (%)"), default=0,
                                       validators=[Optional(), NumberRange(min=0, max=100)])
     max_instalment_months = IntegerField(_l("Longest instalment plan (months)"), default=0,
-                                         validators=[Optional(), NumberRange(min=0)])
+                                         validators=[Optional(), NumberRange(min=0, max=MAX_INSTALMENT_MONTHS)])
     renewal_terms = TextAreaField(_l("Renewal conditions"), validators=[Optional(), Length(max=4000)])
     termination_terms = TextAreaField(_l("Termination conditions"), validators=[Optional(), Length(max=4000)])
     signed_document = FileField(_l("Signed contract (PDF)"), validators=[FileRequired()])
+
+
+class LicenceRenewalForm(FlaskForm):
+    licence_number = StringField(_l("Licence number"), validators=[DataRequired(), Length(max=100)])
+    licence_expires_on = DateField(_l("Renewed licence expires on"), validators=[DataRequired()])
+    licence_scan = FileField(_l("Renewed licence scan (optional)"))
+
+
+class DueDiligenceForm(FlaskForm):
+    done_on = DateField(_l("Due diligence completed on"), validators=[DataRequired()])
+    summary = TextAreaField(_l("Findings"), validators=[DataRequired(), Length(max=4000)])
+    report = FileField(_l("Due-diligence report (optional)"))
 
 
 class KeyForm(FlaskForm):

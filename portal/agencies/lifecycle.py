@@ -45,6 +45,8 @@ from portal.agencies.models import (
     Contract,
     ExitEntry,
 )
+from portal.agencies.queries import contract_in_force, latest_signed_contract
+from portal.agencies.verdicts import review_participants
 from portal.errors import Conflict
 from portal.security.access import SYSTEM, require
 
@@ -102,18 +104,25 @@ def _application_complete(session: Session, actor: Any, agency: Agency) -> list[
 
 
 def mandatory_gaps(session: Session, agency: Agency) -> list[str]:
-    """Mandatory checklist items without a `pass` verdict, named."""
+    """Mandatory checklist items without a current, fresh `pass` verdict, named. A verdict
+    made stale by a later change of the application does not count (``verdicts``)."""
     rows = session.execute(
-        select(ChecklistItem.title, ChecklistVerdict.verdict)
+        select(ChecklistItem.title, ChecklistVerdict.verdict, ChecklistVerdict.stale_at)
         .outerjoin(ChecklistVerdict, (ChecklistVerdict.item_code == ChecklistItem.code)
-                   & (ChecklistVerdict.agency_id == agency.id))
+                   & (ChecklistVerdict.agency_id == agency.id) & ChecklistVerdict.is_current.is_(True))
         .where(ChecklistItem.mandatory.is_(True), ChecklistItem.active.is_(True))
         .order_by(ChecklistItem.position)
     ).all()
     if not rows:
         return [str(_l("the checklist has no mandatory items defined"))]
-    return [str(_l("checklist item “%(item)s” has not passed", item=title))
-            for title, verdict in rows if verdict != PASS]
+    gaps = []
+    for title, verdict, stale_at in rows:
+        if verdict == PASS and stale_at is not None:
+            gaps.append(str(_l("checklist item “%(item)s” must be reviewed again (the application changed "
+                               "after its verdict)", item=title)))
+        elif verdict != PASS:
+            gaps.append(str(_l("checklist item “%(item)s” has not passed", item=title)))
+    return gaps
 
 
 def open_proposal(session: Session, agency: Agency) -> Approval | None:
@@ -125,15 +134,15 @@ def open_proposal(session: Session, agency: Agency) -> Approval | None:
 
 def last_decision(session: Session, agency: Agency) -> Approval | None:
     return session.scalars(
-        select(Approval).where(Approval.agency_id == agency.id, Approval.decision.is_not(None))
+        select(Approval).where(Approval.agency_id == agency.id, Approval.decision.in_((APPROVED, REJECTED)))
         .order_by(Approval.decided_at.desc()).limit(1)
     ).first()
 
 
 def _reviewers(session: Session, agency: Agency) -> set[Any]:
-    return set(session.scalars(
-        select(ChecklistVerdict.reviewer_id).where(ChecklistVerdict.agency_id == agency.id)
-    ))
+    """Everyone who took part in the review in any round (verdicts including overwritten
+    ones, inspections, returns, proposals): none of them may decide it."""
+    return review_participants(session, agency.id)
 
 
 def _second_person(session: Session, actor: Any, agency: Agency, proposal: Approval) -> list[str]:
@@ -163,15 +172,13 @@ def _rejectable(session: Session, actor: Any, agency: Agency) -> list[str]:
 
 
 def current_contract(session: Session, agency: Agency) -> Contract | None:
-    return session.scalars(
-        select(Contract).where(Contract.agency_id == agency.id, Contract.status == "signed")
-        .order_by(Contract.starts_on.desc()).limit(1)
-    ).first()
+    """The contract in force today (``queries.contract_in_force``)."""
+    return contract_in_force(session, agency.id, clock.today())
 
 
 def _contract_recorded(session: Session, actor: Any, agency: Agency) -> list[str]:
-    contract = current_contract(session, agency)
-    if contract is None:
+    contract = latest_signed_contract(session, agency.id)
+    if contract is None or contract.ends_on < clock.today():
         return [str(_l("a recorded contract"))]
     if contract.signed_document_id is None:
         return [str(_l("the signed contract document"))]
@@ -190,12 +197,16 @@ def _approved_by_second_person(session: Session, agency: Agency) -> list[str]:
 def _in_force(session: Session, agency: Agency) -> list[str]:
     missing: list[str] = []
     today = clock.today()
-    contract = current_contract(session, agency)
-    if contract is None or contract.signed_document_id is None:
+    contract = contract_in_force(session, agency.id, today)
+    if contract is None:
+        upcoming = latest_signed_contract(session, agency.id)
+        if upcoming is not None and upcoming.ends_on >= today:
+            missing.append(str(_l("a contract in force today (it runs %(s)s to %(e)s)",
+                                  s=upcoming.starts_on.isoformat(), e=upcoming.ends_on.isoformat())))
+        else:
+            missing.append(str(_l("a signed contract")))
+    elif contract.signed_document_id is None:
         missing.append(str(_l("a signed contract")))
-    elif not contract.starts_on <= today <= contract.ends_on:
-        missing.append(str(_l("a contract in force today (it runs %(s)s to %(e)s)",
-                              s=contract.starts_on.isoformat(), e=contract.ends_on.isoformat())))
     if agency.licence_expires_on is None or agency.licence_expires_on < today:
         missing.append(str(_l("an unexpired licence")))
     return missing

@@ -18,12 +18,14 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +79,8 @@ class Agency(Base):
     submitted_at: Mapped[datetime | None]
     # When due diligence was last completed (the approval); valid for a policy period.
     due_diligence_on: Mapped[date | None]
+    # A new application by an agency whose earlier one (same USCC) was rejected points back to it.
+    previous_application_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"))
     # X25519 public key (raw 32 bytes, base64) for packets encrypted to the agency.
     public_key: Mapped[str | None] = mapped_column(String(64))
     public_key_registered_at: Mapped[datetime | None]
@@ -120,11 +124,17 @@ class ChecklistItem(Base):
 
 
 class ChecklistVerdict(Base):
-    """The reviewer's current verdict on one item for one agency; earlier verdicts stay in
-    the audit log (each change is an entry with before/after)."""
+    """One verdict of a reviewer on one item for one agency. Every verdict is a row (the
+    history stays, so four eyes can name everyone who reviewed); ``is_current`` marks the
+    latest per item, which a partial unique index keeps to one. A current verdict becomes
+    *stale* when the application or its evidence for that item changes after it was given:
+    it no longer counts as passed until a reviewer decides again."""
 
     __tablename__ = "agency_checklist_verdicts"
-    __table_args__ = (UniqueConstraint("agency_id", "item_code", name="agency_item"),)
+    __table_args__ = (
+        Index("uq_agency_checklist_verdicts_current", "agency_id", "item_code", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -133,6 +143,22 @@ class ChecklistVerdict(Base):
     note: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime]
+    is_current: Mapped[bool] = mapped_column(default=True)
+    stale_at: Mapped[datetime | None]
+    stale_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewParticipant(Base):
+    """Who took part in an agency's review and how (verdict, inspection, return, proposal):
+    the people four eyes keeps from deciding it. Insert-only."""
+
+    __tablename__ = "agency_review_participants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    act: Mapped[str] = mapped_column(String(20))  # verdict | inspection | return | proposal
+    at: Mapped[datetime]
 
 
 class AgencyDocument(Base):
@@ -218,12 +244,30 @@ class Contract(Base):
     renewal_terms: Mapped[str | None] = mapped_column(Text)
     termination_terms: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="signed")  # signed|ended
+    # signed | ended (ended early by termination). Which signed contract is *in force* is a
+    # matter of dates (``queries.contract_in_force``): a renewal leaves its predecessor
+    # signed, and it simply stops being in force when the renewal starts or it ends.
+    status: Mapped[str] = mapped_column(String(20), default="signed")
     created_at: Mapped[datetime]
     signed_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_documents.id"))
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     agency: Mapped[Agency] = relationship(back_populates="contracts")
+
+
+class DueDiligence(Base):
+    """A due diligence redone after approval (it is valid for a policy period and redone
+    before renewal); the latest date is also kept on ``Agency.due_diligence_on``."""
+
+    __tablename__ = "agency_due_diligence"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    done_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_documents.id"))
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
 
 
 class ExitEntry(Base):
@@ -257,7 +301,9 @@ class ExpiryAlert(Base):
     subject: Mapped[str] = mapped_column(String(80))  # licence | due_diligence | contract:<id> | document:<id>
     label: Mapped[str] = mapped_column(String(200))
     expires_on: Mapped[date]
-    sequence: Mapped[int]  # 0 = first alert, 1.. = reminders, -1 = placement hold
+    # 0 = first alert, 1.. = reminders, 1000.. = overdue notices (expiry.OVERDUE_BASE),
+    # -1 = placement hold
+    sequence: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20))  # alert | reminder | overdue | hold
     raised_on: Mapped[date]
     created_at: Mapped[datetime]

@@ -7,9 +7,9 @@ the refusal entry is the point, and the rolled-back attempt changed nothing else
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -20,7 +20,7 @@ from flask_login import login_required
 from portal import clock
 from portal.agencies import lifecycle, queries
 from portal.agencies import operations as ops
-from portal.agencies.documents import KINDS
+from portal.agencies.documents import APPLICANT_KINDS, BANK_ITEMS, KINDS
 from portal.agencies.expiry import Rules, alerts_for, watched
 from portal.agencies.forms import (
     ApplicationForm,
@@ -28,8 +28,10 @@ from portal.agencies.forms import (
     ConfirmForm,
     ContractForm,
     DecisionForm,
+    DueDiligenceForm,
     InspectionForm,
     KeyForm,
+    LicenceRenewalForm,
     LifecycleForm,
     ProposalForm,
     ReasonForm,
@@ -41,6 +43,7 @@ from portal.agencies.models import STATES, AgencyDocument
 from portal.agencies.operations.application import APPLICATION_FIELDS
 from portal.agencies.operations.contracts import ContractTerms, key_fingerprint, known_buckets
 from portal.agencies.operations.documents import documents_of
+from portal.agencies.operations.renewals import RENEWABLE_STATES
 from portal.db import mark_for_write
 from portal.errors import DomainError, NotAllowed, NotFound
 from portal.policies.operations import value as policy
@@ -158,7 +161,9 @@ def show(agency_id: uuid.UUID) -> Any:
         exits=queries.exit_entries(db(), agency.id), alerts=alerts_for(db(), agency.id, 20),
         lifecycle_form=LifecycleForm(), confirm=ConfirmForm(), gaps=lifecycle.mandatory_gaps(db(), agency),
         fingerprint=key_fingerprint(agency.public_key) if agency.public_key else None,
-        next_states=lifecycle.next_states(agency.status),
+        next_states=lifecycle.next_states(agency.status), today=clock.today(),
+        in_force=queries.contract_in_force(db(), agency.id, clock.today()),
+        previous=queries.previous_application(db(), actor(), agency),
     )
 
 
@@ -245,8 +250,9 @@ def inspection(agency_id: uuid.UUID) -> Any:
     form = InspectionForm()
     if not form.validate_on_submit():
         ops.get_agency(db(), actor(), agency_id, "agency.review")
-        flash(_("Give the inspection date and the inspectors."), "error")
-        return _back(agency_id, "agencies.review")
+        flash(_("Give the inspection date and the inspectors (at most 500 characters) and a summary of at most "
+                "4000 characters."), "error")
+        return review(agency_id), 422
     findings = {k.removeprefix("finding_"): v for k, v in request.form.items() if k.startswith("finding_")}
 
     def work() -> None:
@@ -259,7 +265,8 @@ def inspection(agency_id: uuid.UUID) -> Any:
                                 kind="inspection_photo", item_code="onsite_inspection", inspection_id=record.id,
                                 title=_("Inspection photo %(d)s", d=record.inspected_on.isoformat()))
 
-    _attempt(work, _("Inspection recorded."))
+    if not _attempt(work, _("Inspection recorded.")):
+        return review(agency_id), 422
     return _back(agency_id, "agencies.review")
 
 
@@ -311,7 +318,12 @@ def documents(agency_id: uuid.UUID) -> Any:
     from portal.agencies.checklist import active_items
 
     items = active_items(db())
-    form.item_code.choices = [("", _("— none —"))] + [(i.code, i.title) for i in items]
+    applicant = is_agency(actor())
+    # An agency uploads its own kinds of evidence for its own items (the operation says so
+    # too; the choices only spare the user a refusal).
+    form.kind.choices = [(k, v) for k, v in KINDS.items() if not applicant or k in APPLICANT_KINDS]
+    form.item_code.choices = [("", _("— none —"))] + [(i.code, i.title) for i in items
+                                                    if not applicant or i.code not in BANK_ITEMS]
     if request.method == "POST":
         if form.validate_on_submit():
             upload = form.file.data
@@ -323,12 +335,14 @@ def documents(agency_id: uuid.UUID) -> Any:
                 return redirect(url_for("agencies.documents", agency_id=agency.id))
         else:
             ops.get_agency(db(), actor(), agency_id, "agency.document.upload")
-            flash(_("Choose a file to upload."), "error")
+            flash(_("Choose a file to upload and what kind of document it is."), "error")
     docs = documents_of(db(), actor(), agency.id)
+    names = queries.user_names(db(), {d.uploaded_by for d in docs})
+    sides = queries.uploaded_by_agency(db(), {d.uploaded_by for d in docs})
+    replaceable = [d for d in docs if d.is_current and sides.get(d.uploaded_by, False) == applicant]
     return render_template("agencies/documents.html", agency=agency, documents=docs, form=form, kinds=KINDS,
-                           items={i.code: i.title for i in items},
-                           max_mb=int(policy(db(), "documents.max_bytes")) / 1048576,
-                           names=queries.user_names(db(), {d.uploaded_by for d in docs})), (
+                           items={i.code: i.title for i in items}, replaceable=replaceable,
+                           max_mb=int(policy(db(), "documents.max_bytes")) / 1048576, names=names), (
         422 if request.method == "POST" else 200)
 
 
@@ -364,13 +378,24 @@ def contract(agency_id: uuid.UUID) -> Any:
     if request.method == "GET":
         form.recording_retention_months.data = int(policy(db(), "recordings.retention_min_months"))
         form.regions.data = agency.region or ""
-    if form.validate_on_submit():
-        served = [b for b in buckets if request.form.get(f"bucket_{b}")]
-        rates: dict[str, int] = {}
-        for b in served:
-            # A blank or malformed rate is left out; the operation names the bucket lacking one.
-            with contextlib.suppress(ValueError):
-                rates[b] = round(float(request.form.get(f"rate_{b}", "")) * 100)
+    rates: dict[str, int] = {}
+    bad_rates: list[str] = []
+    served = [b for b in buckets if request.form.get(f"bucket_{b}")]
+    for b in served:
+        # A blank rate is left out (the operation names the bucket lacking one); anything
+        # that is not a percentage from 0 to 100 is refused here, by name.
+        text = (request.form.get(f"rate_{b}") or "").strip()
+        if not text:
+            continue
+        rate = _percent_to_bp(text)
+        if rate is None:
+            bad_rates.append(b)
+        else:
+            rates[b] = rate
+    if request.method == "POST" and bad_rates:
+        flash(_("The commission for %(b)s must be a percentage from 0 to 100 (at most two decimals).",
+                b=", ".join(bad_rates)), "error")
+    elif form.validate_on_submit():
         upload = form.signed_document.data
 
         def work() -> None:
@@ -390,9 +415,28 @@ def contract(agency_id: uuid.UUID) -> Any:
 
         if _attempt(work, _("Contract recorded.")):
             return _back(agency.id)
+    elif request.method == "POST":
+        flash(_("Check the contract terms: %(fields)s.", fields="; ".join(
+            f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errors)}"
+            for name, errors in form.errors.items() if name != "csrf_token") or _("the form expired")), "error")
     return render_template("agencies/contract.html", agency=agency, form=form, buckets=buckets,
                            contracts=queries.contracts_of(db(), agency.id), labels=lifecycle.STATE_LABELS), (
         422 if request.method == "POST" else 200)
+
+
+def _percent_to_bp(text: str) -> int | None:
+    """A percentage as typed ("8", "12.5") in basis points; None unless a finite number
+    from 0 to 100 with at most two decimals (no float: ``inf`` and ``1e999`` are refused)."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not 0 <= value <= 100:
+        return None
+    bp = value * 100
+    if bp != bp.to_integral_value():
+        return None
+    return int(bp)
 
 
 @bp.route("/<uuid:agency_id>/activate", methods=["POST"])
@@ -424,7 +468,75 @@ def change_state(agency_id: uuid.UUID) -> Any:
     return _back(agency_id)
 
 
+# -- keeping the file current after approval: licence renewal, due diligence -------------------
+def _renewals_page(agency: Any, licence_form: Any = None, dd_form: Any = None, status: int = 200) -> Any:
+    return render_template("agencies/renewals.html", agency=agency, labels=lifecycle.STATE_LABELS,
+                           licence_form=licence_form or LicenceRenewalForm(), dd_form=dd_form or DueDiligenceForm(),
+                           renewable=agency.status in RENEWABLE_STATES, history=queries.due_diligence_of(db(), agency.id),
+                           valid_days=int(policy(db(), "onboarding.due_diligence_valid_days")), today=clock.today(),
+                           names=queries.user_names(db(), {d.recorded_by for d in queries.due_diligence_of(
+                               db(), agency.id)})), status
+
+
+@bp.route("/<uuid:agency_id>/renewals")
+@login_required
+def renewals(agency_id: uuid.UUID) -> Any:
+    return _renewals_page(ops.get_agency(db(), actor(), agency_id, "agency.list"))
+
+
+@bp.route("/<uuid:agency_id>/renewals/licence", methods=["POST"])
+@login_required
+def renew_licence(agency_id: uuid.UUID) -> Any:
+    agency = ops.get_agency(db(), actor(), agency_id, "agency.review")
+    form = LicenceRenewalForm()
+    if not form.validate_on_submit():
+        flash(_("Give the licence number and the new expiry date."), "error")
+        return _renewals_page(agency, licence_form=form, status=422)
+    scan = form.licence_scan.data
+
+    def work() -> None:
+        doc_id = None
+        if scan and scan.filename:
+            doc_id = ops.upload_document(db(), actor(), agency.id, filename=scan.filename, content=scan.read(),
+                                         kind="licence", item_code="licence_document",
+                                         expires_on=form.licence_expires_on.data,
+                                         title=_("Business licence %(no)s", no=form.licence_number.data)).id
+        ops.renew_licence(db(), actor(), agency.id, form.licence_number.data or "", form.licence_expires_on.data,
+                          doc_id)
+
+    if _attempt(work, _("Renewed licence recorded.")):
+        return redirect(url_for("agencies.renewals", agency_id=agency.id))
+    return _renewals_page(agency, licence_form=form, status=422)
+
+
+@bp.route("/<uuid:agency_id>/renewals/due-diligence", methods=["POST"])
+@login_required
+def due_diligence(agency_id: uuid.UUID) -> Any:
+    agency = ops.get_agency(db(), actor(), agency_id, "agency.review")
+    form = DueDiligenceForm()
+    if not form.validate_on_submit():
+        flash(_("Give the date the due diligence was completed and its findings (at most 4000 characters)."),
+              "error")
+        return _renewals_page(agency, dd_form=form, status=422)
+    report = form.report.data
+
+    def work() -> None:
+        doc_id = None
+        if report and report.filename:
+            doc_id = ops.upload_document(db(), actor(), agency.id, filename=report.filename, content=report.read(),
+                                         kind="due_diligence", item_code="due_diligence_report",
+                                         title=_("Due-diligence report %(d)s", d=form.done_on.data.isoformat())).id
+        ops.record_due_diligence(db(), actor(), agency.id, form.done_on.data, form.summary.data or "", doc_id)
+
+    if _attempt(work, _("Due diligence recorded.")):
+        return redirect(url_for("agencies.renewals", agency_id=agency.id))
+    return _renewals_page(agency, dd_form=form, status=422)
+
+
 # -- expiry dashboard -------------------------------------------------------------------------
+MAX_HORIZON_DAYS = 3660  # ten years: further ahead nothing is watched anyway
+
+
 @bp.route("/expiry")
 @login_required
 def expiry() -> Any:
@@ -432,7 +544,9 @@ def expiry() -> Any:
         raise NotAllowed("not_allowed", _("not allowed"))
     rules = Rules.load(db())
     today = clock.today()
-    horizon = int(request.args.get("days", "90")) if request.args.get("days", "90").isdigit() else 90
+    default = int(policy(db(), "expiry.dashboard_days"))
+    # type=int: anything that is not a plain integer ("²", "1e3", "") falls back to the default.
+    horizon = min(max(request.args.get("days", default, type=int), 1), MAX_HORIZON_DAYS)
     rows = []
     for e in watched(db()):
         days_left = (e.expires_on - today).days

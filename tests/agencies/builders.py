@@ -96,8 +96,9 @@ def approved(db: Session, cast: Cast) -> Agency:
     return agency
 
 
-def terms(db: Session, cast: Cast, agency: Agency, **overrides: Any) -> ContractTerms:
-    doc = ops.upload_document(db, cast.vm, agency.id, filename="contract.pdf", content=pdf(), kind="contract")
+def terms(db: Session, cast: Cast | None, agency: Agency, *, uploader: Any = None, **overrides: Any) -> ContractTerms:
+    by = uploader if uploader is not None else cast.vm  # type: ignore[union-attr]
+    doc = ops.upload_document(db, by, agency.id, filename="contract.pdf", content=pdf(), kind="contract")
     t = ContractTerms(reference=f"OC-{next(_n)}", starts_on=clock.today() - timedelta(days=1),
                       ends_on=clock.today() + timedelta(days=365), regions=["Shanghai"], buckets=["M1", "M2"],
                       max_active_cases=500, max_active_amount_cents=10**10, commission_bp={"M1": 800, "M2": 1200},

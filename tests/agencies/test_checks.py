@@ -57,3 +57,29 @@ def test_years_in_operation_counts_full_years_against_the_policy(db) -> None:
 def test_scope_must_mention_collection(db) -> None:
     assert not check_scope_mentions_collection(db, Agency(name="x", licence_scope="软件开发；技术咨询")).passed
     assert check_scope_mentions_collection(db, Agency(name="x", licence_scope="逾期账款催收服务")).passed
+
+
+def test_the_words_the_scope_check_looks_for_are_a_policy_row(db) -> None:
+    from portal.policies.operations import set_value
+    from tests.factories import make_user
+
+    agency = Agency(name="x", licence_scope="受托从事信用卡逾期账款催收", is_law_firm=False)
+    assert check_scope_mentions_collection(db, agency).passed
+    set_value(db, make_user(db, "admin"), "onboarding.scope_words", ["委托清收"], "the bank's own wording")
+    assert not check_scope_mentions_collection(db, agency).passed
+    agency.licence_scope = "接受金融机构委托清收不良资产"
+    assert check_scope_mentions_collection(db, agency).passed
+
+
+def test_the_expiry_dashboards_default_horizon_is_a_policy_row(client, db) -> None:
+    from portal.policies.operations import set_value
+    from tests.agencies import builders as b
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    cast = b.Cast(db)
+    agency = b.active(db, cast)  # nothing expires within 90 days; contract and due diligence in 365
+    login(client, cast.vm)
+    assert agency.name not in client.get("/agencies/expiry").get_data(as_text=True)
+    set_value(db, make_user(db, "admin"), "expiry.dashboard_days", 400, "look further ahead")
+    assert agency.name in client.get("/agencies/expiry").get_data(as_text=True)

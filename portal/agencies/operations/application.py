@@ -15,7 +15,8 @@ from portal import clock
 from portal.agencies import lifecycle
 from portal.agencies.checklist import ensure_checklist
 from portal.agencies.checks import normalise_uscc, uscc_problem
-from portal.agencies.models import DRAFT, SUBMITTED, TERMINATED, Agency, FiClient
+from portal.agencies.models import DRAFT, REJECTED, SUBMITTED, TERMINATED, Agency, FiClient
+from portal.agencies.verdicts import items_for_fields, mark_stale
 from portal.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from portal.security.access import is_agency, require
 
@@ -50,7 +51,9 @@ def _check_uscc_free(session: Session, uscc: str, agency_id: uuid.UUID | None) -
                             "(entry %(no)s, %(reason)s); applications are refused until %(d)s.",
                             code=code, no=entry.number, reason=entry.reason, d=entry.refused_until.isoformat()),
                          entry=entry.number)
-    stmt = select(Agency.name).where(Agency.uscc == code, Agency.status != TERMINATED)
+    # A terminated agency (not for cause, or after its refusal period) and a rejected one may
+    # apply again: the new application is a new agency row, linked to the rejected one.
+    stmt = select(Agency.name).where(Agency.uscc == code, Agency.status.not_in((TERMINATED, REJECTED)))
     if agency_id is not None:
         stmt = stmt.where(Agency.id != agency_id)
     other = session.scalars(stmt).first()
@@ -58,6 +61,16 @@ def _check_uscc_free(session: Session, uscc: str, agency_id: uuid.UUID | None) -
         raise Conflict("agency.uscc_taken",
                        _l("Agency “%(name)s” is already registered with code %(code)s.", name=other, code=code))
     return code
+
+
+def _rejected_before(session: Session, uscc: str | None, agency_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The latest rejected application with this USCC (what a reapplication points back to)."""
+    if not uscc:
+        return None
+    stmt = select(Agency.id).where(Agency.uscc == uscc, Agency.status == REJECTED)
+    if agency_id is not None:
+        stmt = stmt.where(Agency.id != agency_id)
+    return session.scalars(stmt.order_by(Agency.updated_at.desc(), Agency.created_at.desc()).limit(1)).first()
 
 
 def register_agency(session: Session, actor: Any, *, name: str, uscc: str | None = None,
@@ -72,10 +85,13 @@ def register_agency(session: Session, actor: Any, *, name: str, uscc: str | None
                     contacts=[], created_at=now, updated_at=now)
     if uscc:
         agency.uscc = _check_uscc_free(session, uscc, None)
+        agency.previous_application_id = _rejected_before(session, agency.uscc, None)
     session.add(agency)
     session.flush()
     record(session, actor, "agency.registered", "agency", agency.id,
-           after={"name": agency.name, "uscc": agency.uscc, "region": agency.region})
+           after={"name": agency.name, "uscc": agency.uscc, "region": agency.region,
+                  "previous_application": str(agency.previous_application_id)
+                  if agency.previous_application_id else None})
     return agency
 
 
@@ -104,6 +120,7 @@ def save_application(session: Session, actor: Any, agency_id: uuid.UUID | str, *
     if unknown:
         raise InvalidInput("agency.fields", f"unknown application fields: {sorted(unknown)}")
     before = {k: getattr(agency, k) for k in fields} | {"clients": [c.name for c in agency.clients]}
+    clients_before = sorted((c.name, c.since, c.business) for c in agency.clients)
     for key, value in fields.items():
         if key in ("registered_on", "licence_expires_on"):
             value = _clean_date(value, key)
@@ -131,10 +148,18 @@ def save_application(session: Session, actor: Any, agency_id: uuid.UUID | str, *
     agency.clients = new_clients
     agency.contacts = [{k: (c.get(k) or "").strip() for k in ("name", "role", "phone", "email")}
                        for c in contacts if (c.get("name") or "").strip()]
+    if "uscc" in fields and agency.uscc != before["uscc"]:
+        agency.previous_application_id = _rejected_before(session, agency.uscc, agency.id)
     agency.updated_at = clock.now()
     session.flush()
-    record(session, actor, "agency.application_saved", "agency", agency.id, before=before,
-           after={k: getattr(agency, k) for k in fields} | {"clients": [c.name for c in agency.clients]})
+    after = {k: getattr(agency, k) for k in fields} | {"clients": [c.name for c in agency.clients]}
+    record(session, actor, "agency.application_saved", "agency", agency.id, before=before, after=after)
+    # What changed after a reviewer judged it is judged again (verdicts exist only once a
+    # review started: this is the application returned for information).
+    changed = [k for k in fields if before[k] != after[k]]
+    if clients_before != sorted((c.name, c.since, c.business) for c in agency.clients):
+        changed.append("clients")
+    mark_stale(session, actor, agency.id, items_for_fields(changed), "application changed after review")
     return agency
 
 

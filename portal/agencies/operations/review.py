@@ -30,6 +30,7 @@ from portal.agencies.models import (
     Inspection,
 )
 from portal.agencies.operations.application import get_agency
+from portal.agencies.verdicts import current_verdicts, note_participation
 from portal.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from portal.security.access import require
 
@@ -62,20 +63,31 @@ def set_verdict(session: Session, actor: Any, agency_id: uuid.UUID | str, item_c
         raise Conflict("checklist.proposed",
                        _l("A proposal is waiting for an approver (since %(d)s); withdraw it by returning "
                           "the application before changing verdicts.", d=open_proposal.proposed_at.date().isoformat()))
-    row = session.scalars(select(ChecklistVerdict).where(
-        ChecklistVerdict.agency_id == agency.id, ChecklistVerdict.item_code == item_code)).first()
-    before = None if row is None else {"verdict": row.verdict, "note": row.note, "reviewer": str(row.reviewer_id)}
-    if row is None:
-        row = ChecklistVerdict(id=uuid.uuid4(), agency_id=agency.id, item_code=item_code)
-        session.add(row)
-    row.verdict = verdict
-    row.note = (note or "").strip() or None
-    row.reviewer_id = actor.id
-    row.decided_at = clock.now()
+    # Every verdict is a new row; the one it replaces stays as history (four eyes reads it).
+    previous = current_verdicts(session, agency.id).get(item_code)
+    before = None
+    if previous is not None:
+        before = {"verdict": previous.verdict, "note": previous.note, "reviewer": str(previous.reviewer_id),
+                  "stale": previous.stale_at is not None}
+        previous.is_current = False
+        session.flush()  # the partial unique index allows one current verdict per item
+    row = ChecklistVerdict(id=uuid.uuid4(), agency_id=agency.id, item_code=item_code, verdict=verdict,
+                           note=(note or "").strip() or None, reviewer_id=actor.id, decided_at=clock.now(),
+                           is_current=True)
+    session.add(row)
+    note_participation(session, agency.id, actor, "verdict")
     session.flush()
     record(session, actor, "agency.checklist_verdict", "agency", agency.id, before=before,
            after={"item": item_code, "verdict": verdict, "note": row.note})
     return row
+
+
+# Longest texts an inspection record accepts (the form says the same; the operation is
+# what every door goes through).
+MAX_INSPECTORS = 20
+MAX_INSPECTOR_CHARS = 100
+MAX_FINDING_CHARS = 2000
+MAX_SUMMARY_CHARS = 4000
 
 
 def record_inspection(session: Session, actor: Any, agency_id: uuid.UUID | str, *, inspected_on: date,
@@ -86,14 +98,27 @@ def record_inspection(session: Session, actor: Any, agency_id: uuid.UUID | str, 
         raise InvalidInput("inspection.inspectors", _l("Name at least one inspector."))
     if inspected_on > clock.today():
         raise InvalidInput("inspection.date", _l("An inspection cannot be recorded before it happens."))
+    if len(names) > MAX_INSPECTORS or any(len(n) > MAX_INSPECTOR_CHARS for n in names):
+        raise InvalidInput("inspection.inspectors_long",
+                           _l("Name at most %(n)d inspectors, each in at most %(c)d characters.",
+                              n=MAX_INSPECTORS, c=MAX_INSPECTOR_CHARS))
     known = set(session.scalars(select(ChecklistItem.code)))
-    findings = {k: v.strip() for k, v in findings.items() if v and v.strip()}
+    findings = {str(k): str(v).strip() for k, v in findings.items() if v and str(v).strip()}
     if set(findings) - known:
         raise InvalidInput("inspection.item", _l("Findings name an unknown checklist item."))
+    long = sorted(k for k, v in findings.items() if len(v) > MAX_FINDING_CHARS)
+    if long:
+        raise InvalidInput("inspection.finding_long",
+                           _l("A finding is at most %(n)d characters; shorten the finding on %(items)s.",
+                              n=MAX_FINDING_CHARS, items=", ".join(long)))
+    if summary and len(summary.strip()) > MAX_SUMMARY_CHARS:
+        raise InvalidInput("inspection.summary_long",
+                           _l("The summary is at most %(n)d characters.", n=MAX_SUMMARY_CHARS))
     inspection = Inspection(id=uuid.uuid4(), agency_id=agency.id, inspected_on=inspected_on,
                             inspectors=names, findings=findings, summary=(summary or "").strip() or None,
                             recorded_by=actor.id, recorded_at=clock.now())
     session.add(inspection)
+    note_participation(session, agency.id, actor, "inspection")
     session.flush()
     record(session, actor, "agency.inspection_recorded", "agency", agency.id,
            after={"inspection": str(inspection.id), "on": inspected_on.isoformat(), "inspectors": names,
@@ -111,7 +136,8 @@ def propose(session: Session, actor: Any, agency_id: uuid.UUID | str, proposal: 
         raise InvalidInput("approval.note", _l("Summarise the review for the approver."))
     if lifecycle.open_proposal(session, agency) is not None:
         raise Conflict("approval.open", _l("A proposal is already waiting for an approver."))
-    decided = set(session.scalars(select(ChecklistVerdict.item_code).where(ChecklistVerdict.agency_id == agency.id)))
+    # A stale verdict (the application changed after it) is no verdict on what is there now.
+    decided = {code for code, v in current_verdicts(session, agency.id).items() if v.stale_at is None}
     undecided = [str(i.title) for i in active_items(session) if i.code not in decided]
     if undecided:
         raise RuleBroken("approval.incomplete", _l("The review is not complete: no verdict yet on %(items)s.",
@@ -123,6 +149,7 @@ def propose(session: Session, actor: Any, agency_id: uuid.UUID | str, proposal: 
     row = Approval(id=uuid.uuid4(), agency_id=agency.id, proposal=proposal, proposal_note=note.strip(),
                    proposed_by=actor.id, proposed_at=clock.now())
     session.add(row)
+    note_participation(session, agency.id, actor, "proposal")
     session.flush()
     record(session, actor, "agency.proposed", "agency", agency.id, after={"proposal": proposal}, reason=note)
     return row
@@ -150,6 +177,7 @@ def return_for_information(session: Session, actor: Any, agency_id: uuid.UUID | 
     """Send the application back to the applicant as a draft; an open proposal lapses."""
     agency = get_agency(session, actor, agency_id, "agency.review")
     lifecycle.transition(session, actor, agency, DRAFT, reason=reason)
+    note_participation(session, agency.id, actor, "return")
     proposal = lifecycle.open_proposal(session, agency)
     if proposal is not None:
         proposal.decision = "returned"
