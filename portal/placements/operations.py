@@ -135,13 +135,15 @@ def receiving_agencies(session: Session, *, lock: bool = False) -> list[tuple[Ag
     stmt = (select(Agency, Contract).join(Contract, Contract.agency_id == Agency.id)
             .where(Agency.status == "active", Agency.placement_hold.is_(False), Contract.status == "signed",
                    Contract.starts_on <= today, Contract.ends_on >= today)
-            .order_by(Agency.id, Contract.ends_on.desc()))
+            .order_by(Agency.id, Contract.starts_on.desc(), Contract.ends_on.desc(), Contract.created_at.desc()))
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Agency)
     seen: set[uuid.UUID] = set()
     out: list[tuple[Agency, Contract]] = []
     for agency, contract in session.execute(stmt).all():
-        if agency.id not in seen:  # the contract ending last is the one in force
+        # Where a renewal overlaps its predecessor, the one that started last governs: the
+        # same rule as portal.agencies.queries.contract_in_force, in one query for all.
+        if agency.id not in seen:
             seen.add(agency.id)
             out.append((agency, contract))
     return out
