@@ -20,7 +20,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 os.environ.setdefault("PORTAL_QUEUE_URL", "memory://")
@@ -171,24 +171,24 @@ def csrf_from(html: str) -> str:
 
 def login(client: Any, user: Any, password: str = "correct horse battery staple") -> Any:
     """Log ``user`` in through the real login form (and TOTP if enrolled)."""
-    page = client.get("/login")
-    response = client.post("/login", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+    form_page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_from(form_page.get_data(as_text=True)),
                                            "username": user.username, "password": password})
     if response.status_code == 302 and "/login/verify" in response.headers["Location"]:
-        page = client.get("/login/verify")
+        form_page = client.get("/login/verify")
         secret = user.totp_secret
         # A code is good once: move the frozen clock to the next 30-second step so that
         # logging the same user in twice in one test does not replay a code.
         clock.advance(timedelta(seconds=30))
         response = client.post("/login/verify", data={
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "csrf_token": csrf_from(form_page.get_data(as_text=True)),
             "code": pyotp.TOTP(secret).at(clock.now()),
         })
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 
-def post_form(client: Any, path: str, data: dict[str, Any] | None = None, *, page: str | None = None, **kwargs: Any) -> Any:
+def post_form(client: Any, path: str, data: dict[str, Any] | None = None, *, page: str | None = None, **kwargs: Any) -> Any:  # noqa: F811 - a URL, not the browser fixture
     """POST like a browser: take the CSRF token from ``page`` (default: a page that has one)."""
     source = client.get(page or "/account")
     token = csrf_from(source.get_data(as_text=True))
@@ -226,3 +226,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if IN_CI and reporter is not None and reporter.stats.get("skipped"):
         session.exitstatus = 1
+
+
+# Browser fixtures (one Chromium and one live server for the whole run, whichever folder
+# the browser tests are in): defined once here so every test shares the same instances.
+from tests.browser import browser, live_server, page, screenshots  # noqa: E402,F401,F811

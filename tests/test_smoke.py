@@ -8,9 +8,10 @@ def test_agency_staff_sees_only_own_active_placements(db, client):
     place(db, [case_a], a)
     staff_b = make_user(db, "agency_staff", b)
     login(client, staff_b)
-    from portal.security.scoping import cases_for, get_case
     import pytest
+
     from portal.errors import NotFound
+    from portal.security.scoping import cases_for, get_case
 
     assert db.scalars(cases_for(staff_b)).all() == []
     with pytest.raises(NotFound):

@@ -16,7 +16,6 @@ from portal.agencies.demo import demo_pdf
 from portal.identity.operations import create_user
 from portal.security import mfa
 from tests.agencies.builders import new_uscc
-from tests.e2e.conftest import browser, live_server, screenshots  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,7 @@ from portal import clock
 from portal.config import Settings
 from tests.conftest import CHROMIUM, DEFAULT_NOW, _test_database_url, build_schema
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
