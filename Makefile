@@ -21,7 +21,7 @@ install: $(STAMP) compile-translations
 # Each capability keeps its catalogue beside its code: portal/<capability>/translations.
 compile-translations: $(STAMP)
 	@for d in portal/*/translations audit/translations vendor_api/translations; do \
-	  [ -d $$d ] && $(BIN)/pybabel compile -f -d $$d >/dev/null || true; done
+	  [ -d $$d ] && $(BIN)/pybabel compile -f -d $$d >/dev/null 2>&1 || true; done
 
 translations: $(STAMP)
 	$(BIN)/python -m portal.i18n extract

@@ -239,8 +239,9 @@ def seed_demo(ctx: AppContext, cases: int, logins_file: Path | None) -> None:
     if logins is None:
         console.print("demo data already loaded")
     if logins_file is not None and logins:
+        # `make serve` prints them from this file each time the portal starts.
         logins_file.write_text("\n".join(f"{u}\t{p}\t{r}" for u, p, r in logins) + "\n")
-    print_logins(logins_file)
+        console.print(f"demo logins written to {logins_file}")
 
 
 def print_logins(logins_file: Path | None) -> None:

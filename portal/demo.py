@@ -88,6 +88,13 @@ def seed(session: Session, cases: int = 200, rng_seed: int = 2026) -> list[tuple
     from portal.agencies.demo import seed_agencies
 
     seed_agencies(session, agencies)
+    # A batch of the remaining eligible M2/M3 cases, built by a vendor manager and waiting
+    # for an approver's release (four eyes), so both find work on their first login.
+    from portal.placements.operations import build_batch
+
+    manager = session.scalars(select(User).where(User.username == "manager")).one()
+    build_batch(session, manager, {"buckets": ["M2", "M3"]}, "capacity", seed=rng_seed,
+                note="Demo: M2 and M3 cases for this month's rotation")
     return logins
 
 
