@@ -20,6 +20,8 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,13 @@ def measure_limit(path: Path, workdir: Path) -> float:
     return seconds
 
 
+def _portal_in_child(path: Path, workdir: Path) -> tuple[float, int, float]:
+    """The portal's import in a fresh process, so its peak memory is its own and not what
+    earlier benchmarks in this process left behind."""
+    seconds, stored = measure_portal(path, workdir)
+    return seconds, stored, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run(scale: float = 1.0) -> list[dict[str, Any]]:
     from portal.security import crypto
 
@@ -152,13 +161,13 @@ def run(scale: float = 1.0) -> list[dict[str, Any]]:
             path = workdir / "cases.csv"
             write_file(path, count)
             limit = measure_limit(path, workdir)
-            seconds, stored = measure_portal(path, workdir)
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                seconds, stored, peak_mb = pool.submit(_portal_in_child, path, workdir).result()
             size_mb = path.stat().st_size / 1e6
     finally:
         crypto._cipher = previous_cipher
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return [result(
         "import_cases", seconds, limit, TARGET,
         f"{stored:,} rows ({size_mb:,.0f} MB CSV), {stored / seconds:,.0f} rows/s; limit = csv.reader + AES-GCM "
-        f"+ sqlite3.executemany {limit:.2f} s; process peak RSS {peak_mb:,.0f} MB (target < 1024)",
+        f"+ sqlite3.executemany {limit:.2f} s; the import's peak RSS {peak_mb:,.0f} MB (target < 1024)",
     )]

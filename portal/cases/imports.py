@@ -453,7 +453,8 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
     connection = session.connection()
     table = cast(Table, Case.__table__)
     write = row_writer(connection, table)
-    encrypt, blind_index = cipher.encrypt, cipher.blind_index
+    blind_index = cipher.blind_index
+    first_load = connection.execute(select(table.c.id).limit(1)).first() is None
     buckets: dict[tuple[str, int], str] = {}  # (product, dpd) -> bucket: the ladder walk once each
     seen: dict[str, int] = {}
     changed_accounts: list[str] = []
@@ -467,8 +468,14 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
                        "national_id_bidx", "phone", "phone_bidx", "address", "import_digest", "updated_at")}))
 
     def flush() -> None:
+        # One encryptor per batch: the keyring is checked once (a key rotated in mid-import
+        # is picked up at the next batch) and nonces come from the OS in blocks.
+        encrypt = cipher.encryptor()
         accounts = [rec["account_no"] for _row, rec in buffer]
-        existing = {r.account_no: r for r in connection.execute(
+        # Into an empty table (a first load) nothing can already exist: duplicates inside
+        # the file are caught by `seen`, and a concurrent load of the same account fails the
+        # unique index, so the whole import is refused rather than half-applied.
+        existing = {} if first_load else {r.account_no: r for r in connection.execute(
             select(table.c.id, table.c.account_no, table.c.import_digest, table.c.dpd, table.c.bucket,
                    table.c.status, *[table.c[c] for c in CASE_COMPARED])
             .where(table.c.account_no.in_(accounts)))}
@@ -555,12 +562,16 @@ def import_cases(session: Session, actor: Any, path: Path, filename: str, *,
 
 
 _CANONICAL_KEYS = tuple(c.name for c in CASE_COLUMNS)
+assert len(_CANONICAL_KEYS) == 14, "_canonical below lists every column: update it too"
 
 
 def _canonical(rec: dict[str, Any]) -> str:
-    values = [rec[k] for k in _CANONICAL_KEYS]
-    values[8] = "|".join(values[8])  # flags
-    return "\x1f".join(map(str, values))
+    """The record as one string, for its import digest (same text as joining every field of
+    _CANONICAL_KEYS with \x1f, flags with |), written out: it runs once per row."""
+    return (f"{rec['account_no']}\x1f{rec['product']}\x1f{rec['principal']}\x1f{rec['interest']}\x1f"
+            f"{rec['fees']}\x1f{rec['currency']}\x1f{rec['overdue_since']}\x1f{rec['region']}\x1f"
+            f"{'|'.join(rec['flags'])}\x1f{rec['debtor_name']}\x1f{rec['national_id']}\x1f{rec['phone']}\x1f"
+            f"{rec['address']}\x1f{rec['debtor_timezone']}")
 
 
 def _finish(session: Session, actor: Any, result: ImportResult, filename: str,

@@ -105,35 +105,80 @@ def check_archive(path: Path, limits: XlsxLimits) -> None:
 def _csv_rows(path: Path, encoding: str, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
     # The csv module's limit is process-wide; every import sets it from the same policy.
     csv.field_size_limit(max_field_chars)
-    with open(path, "rb") as binary:
-        reader = csv.reader(_LineGuard(binary, encoding, max_field_chars))
-        row_no = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
+    # Fast path: decoding in C, in blocks. Bad bytes, a NUL or an endless line make it stop
+    # and re-read the file line by line, which names the row they are on; the import is
+    # refused either way, so rows read before the problem do not matter.
+    try:
+        with open(path, "rb", buffering=0) as binary:
+            text = io.TextIOWrapper(io.BufferedReader(_CheckedRaw(binary, max_field_chars * 64), 1 << 16),
+                                    encoding=encoding, newline="")
+            yield from _parse(csv.reader(text), encoding, max_field_chars, locate=True)
+    except _Locate:
+        with open(path, "rb") as binary:
+            for _row in _parse(csv.reader(_LineGuard(binary, encoding, max_field_chars)), encoding, max_field_chars):
+                pass
+        raise FileProblem(1, _l("The CSV cannot be read here: %(detail)s", detail="encoding")) from None
+
+
+class _Locate(Exception):
+    """The fast reader met a problem it cannot place on a row."""
+
+
+def _parse(reader: Any, encoding: str, max_field_chars: int, locate: bool = False) -> Iterator[tuple[int, list[str]]]:
+    row_no = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, _LineTooLong, _NulByte) as exc:
+            if locate:
+                raise _Locate() from None
+            if isinstance(exc, UnicodeDecodeError):
                 raise FileProblem(row_no + 1, _l(
                     "The file stops being valid %(encoding)s text at this row. Save it as CSV UTF-8 and upload it again.",
                     encoding=encoding.replace("-sig", "").upper())) from None
-            except _LineTooLong:
+            if isinstance(exc, _LineTooLong):
                 raise FileProblem(row_no + 1, _l(
                     "This line is longer than %(limit)s characters per cell allow; is it really a CSV file?",
                     limit=max_field_chars)) from None
-            except _NulByte:
+            raise FileProblem(row_no + 1, _l("The line contains a NUL byte: this is not a text file.")) from None
+        except csv.Error as exc:
+            message = str(exc)
+            if "field larger" in message:
+                raise FileProblem(row_no + 1, _l("A cell is longer than %(limit)s characters.", limit=max_field_chars)) from None
+            if "NUL" in message:
                 raise FileProblem(row_no + 1, _l("The line contains a NUL byte: this is not a text file.")) from None
-            except csv.Error as exc:
-                message = str(exc)
-                if "field larger" in message:
-                    raise FileProblem(row_no + 1, _l("A cell is longer than %(limit)s characters.", limit=max_field_chars)) from None
-                if "NUL" in message:
-                    raise FileProblem(row_no + 1, _l("The line contains a NUL byte: this is not a text file.")) from None
-                raise FileProblem(row_no + 1, _l("The CSV cannot be read here: %(detail)s", detail=message)) from None
-            row_no += 1
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            yield row_no, cells
+            raise FileProblem(row_no + 1, _l("The CSV cannot be read here: %(detail)s", detail=message)) from None
+        row_no += 1
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        yield row_no, cells
+
+
+class _CheckedRaw(io.RawIOBase):
+    """The raw file under the fast reader: refuses NUL bytes and a line longer than
+    ``limit`` bytes as the blocks go by, before any of it is decoded or kept."""
+
+    def __init__(self, binary: Any, limit: int) -> None:
+        self.binary = binary
+        self.limit = limit
+        self.since_newline = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.binary.readinto(buffer)
+        if n:
+            chunk = bytes(memoryview(buffer)[:n])
+            if b"\x00" in chunk:
+                raise _NulByte()
+            newline = chunk.rfind(b"\n")
+            self.since_newline = self.since_newline + n if newline < 0 else n - newline - 1
+            if self.since_newline > self.limit:
+                raise _LineTooLong()
+        return n
 
 
 class _LineTooLong(Exception):
