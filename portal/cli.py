@@ -116,12 +116,15 @@ def keys_init() -> None:
 @pass_ctx
 def rotate_keys(ctx: AppContext, batch_size: int, no_new_key: bool) -> None:
     """Add a new active key, then re-encrypt every field in batches while the portal runs."""
+    from audit.log import record
     from portal.security import rotation
 
     app = ctx.app
     if not no_new_key:
         key_id = rotation.add_active_key(app.extensions["portal.settings"].keyring_path)
         console.print(f"new active key [bold]{key_id}[/]")
+        with ctx.database.unit_of_work() as session:
+            record(session, system_actor("cli rotate-keys"), "keys.active_key_added", "keyring", key_id)
     with progress_bar() as bar:
         task = bar.add_task("re-encrypting", total=None)
 
@@ -129,7 +132,16 @@ def rotate_keys(ctx: AppContext, batch_size: int, no_new_key: bool) -> None:
             bar.update(task, completed=done, total=total)
 
         counts = rotation.reencrypt_all(ctx.database, batch_size=batch_size, progress=report)
+    with ctx.database.unit_of_work() as session:
+        record(session, system_actor("cli rotate-keys"), "keys.reencrypted", "keyring",
+               crypto_active_id(), after={"rows_reencrypted": counts})
     console.print(f"[green]re-encrypted[/] {counts}")
+
+
+def crypto_active_id() -> str:
+    from portal.security import crypto
+
+    return crypto.cipher().active_id
 
 
 # -- users -------------------------------------------------------------------------------

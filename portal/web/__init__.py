@@ -34,6 +34,13 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
+    from flask import has_request_context
+
+    if not has_request_context():
+        # Jobs and the CLI: no reader to ask; messages they store are in the default.
+        from flask import current_app
+
+        return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
