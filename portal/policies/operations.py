@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from audit.log import record
@@ -33,14 +33,11 @@ def all_policies(session: Session) -> list[Policy]:
 def ensure_defaults(session: Session) -> int:
     """Insert a row for every catalogued key that has none; never overwrite a tuned one."""
     existing = set(session.scalars(select(Policy.key)))
-    added = 0
-    for definition in CATALOG:
-        if definition.key not in existing:
-            session.add(Policy(key=definition.key, value=definition.default,
-                               preset="default", updated_at=clock.now()))
-            added += 1
-    session.flush()
-    return added
+    rows = [{"key": d.key, "value": d.default, "preset": "default", "updated_at": clock.now()}
+            for d in CATALOG if d.key not in existing]
+    if rows:
+        session.execute(insert(Policy), rows)
+    return len(rows)
 
 
 def set_value(session: Session, actor: Any, key: str, new_value: Any, reason: str) -> Policy:
