@@ -51,3 +51,18 @@ def test_pages_render_in_chinese_after_the_language_switch(db, client):
     page = client.get("/home").get_data(as_text=True)
     assert 'lang="zh-Hans"' in page
     assert "审计日志" in page and "退出" in page
+
+
+def test_a_string_means_the_same_in_every_catalogue():
+    """The catalogues are merged into one at run time: a string two capabilities share must
+    have one translation, or one of them shows the other's words."""
+    meanings: dict[str, dict[str, str]] = {}
+    for capability in CAPABILITIES:
+        with _po(capability).open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    text = message.string if isinstance(message.string, str) else message.string[0]
+                    meanings.setdefault(key, {})[capability] = text
+    clashes = {k: v for k, v in meanings.items() if len(set(v.values())) > 1}
+    assert not clashes, f"one English string, several translations: {clashes}"

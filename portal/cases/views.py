@@ -36,6 +36,7 @@ from portal.cases.imports import (
     max_amount_cents,
     record_refusal,
 )
+from portal.cases.labels import label
 from portal.cases.sources import write_csv
 from portal.placements import recall
 from portal.placements.reconciliation import report_payment
@@ -47,6 +48,13 @@ from portal.web import home, nav
 from portal.web.door import actor, commit, db, submit
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.app_template_filter("case_label")
+def _case_label(code: Any, kind: str) -> Any:
+    """{{ case.product|case_label('product') }}: the code's name in the reader's language."""
+    return label(kind, code)
+
 nav.add(nav.NavItem("cases.index", _l("Cases"), "case.list", 20),
         nav.NavItem("cases.imports", _l("Imports"), "case.import", 25))
 
