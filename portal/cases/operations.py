@@ -18,6 +18,7 @@ from portal.cases.buckets import Ladders, dpd_on
 from portal.cases.models import Case
 from portal.security import crypto
 from portal.security.access import require
+from portal.security.scoping import get_case
 
 TABLE = Case.__table__
 CHUNK = 5000
@@ -132,3 +133,11 @@ def refresh_dpd(session: Session, actor: Any, today: date | None = None, *, chun
     record(session, actor, "cases.dpd_refreshed", "case_batch", None, after=counts)
     session.expire_all()
     return counts
+
+
+def open_case(session: Session, actor: Any, case_id: Any, *, channel: str = "portal") -> Case:
+    """A debtor's file, opened by ``actor`` through the scoped path, and the opening put on
+    the record: who saw whose data, when, through which door (never the data itself)."""
+    case = get_case(session, actor, case_id)
+    record(session, actor, "case.opened", "case", case.id, after={"channel": channel})
+    return case

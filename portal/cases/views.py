@@ -37,6 +37,7 @@ from portal.cases.imports import (
     record_refusal,
 )
 from portal.cases.labels import label
+from portal.cases.operations import open_case
 from portal.cases.sources import write_csv
 from portal.placements import recall
 from portal.placements.reconciliation import report_payment
@@ -85,10 +86,12 @@ def index() -> Any:
 def show(case_id: uuid.UUID) -> Any:
     if not may(actor(), "case.view"):
         abort(403)
-    case = get_case(db(), actor(), case_id)
-    return render_template("cases/show.html", case=case, history=queries.history(db(), actor(), case.id),
+    case = open_case(db(), actor(), case_id)
+    page = render_template("cases/show.html", case=case, history=queries.history(db(), actor(), case.id),
                            triggers=recall.MANUAL_TRIGGERS, labels=recall.TRIGGER_LABELS, form=FlaskForm(),
                            today=clock.today().isoformat())
+    commit()
+    return page
 
 
 @bp.post("/<uuid:case_id>/recall")

@@ -63,7 +63,20 @@ def test_every_api_read_of_debtor_data_is_audited_without_the_data(db, client):
     client.get("/api/v1/cases", headers=headers)
     client.get(f"/api/v1/cases/{case.id}", headers=headers)
     entries = db.scalars(select(AuditEntry).where(AuditEntry.action.startswith("api."))).all()
-    assert [e.action for e in entries] == ["api.cases_listed", "api.case_read"]
+    entries += db.scalars(select(AuditEntry).where(AuditEntry.action == "case.opened")).all()
+    assert [e.action for e in entries] == ["api.cases_listed", "case.opened"]
+    assert entries[1].after == {"channel": "api"}
     assert entries[0].after == {"case_ids": [str(case.id)]}
     assert entries[1].object_id == str(case.id)
     assert case.debtor_name not in str([e.after for e in entries])
+
+
+def test_opening_a_debtors_file_on_a_page_is_on_the_record(db, client):
+    agency = make_agency(db)
+    case, = make_cases(db)
+    place(db, [case], agency)
+    staff = make_user(db, "agency_staff", agency)
+    login(client, staff)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    opened = db.scalars(select(AuditEntry).where(AuditEntry.action == "case.opened")).all()
+    assert [(e.object_id, e.actor_id, e.after) for e in opened] == [(str(case.id), str(staff.id), {"channel": "portal"})]

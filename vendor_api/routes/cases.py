@@ -10,7 +10,8 @@ from flask import request
 
 from audit.log import record
 from portal.cases.models import Case
-from portal.security.scoping import cases_for, get_case
+from portal.cases.operations import open_case
+from portal.security.scoping import cases_for
 from portal.web.door import commit, db
 from vendor_api import api_actor, bp, problem
 from vendor_api.schemas.cases import case_json
@@ -44,9 +45,8 @@ def list_cases() -> Any:
 
 @bp.get("/cases/<case_id>")
 def show_case(case_id: str) -> Any:
-    case = get_case(db(), api_actor(), case_id)
+    case = open_case(db(), api_actor(), case_id, channel="api")
     body = case_json(case)
-    record(db(), api_actor(), "api.case_read", "case", case.id)
     commit()
     return body
 
