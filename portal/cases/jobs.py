@@ -6,7 +6,6 @@ Recurring: ``refresh_dpd`` moves every open case's days past due and bucket on t
 
 from __future__ import annotations
 
-import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,9 @@ from sqlalchemy.orm import Session
 
 from portal.cases.imports import ImportRejected, import_cases, import_ledger, record_refusal
 from portal.cases.operations import refresh_dpd as refresh_dpd_of_open_cases
-from portal.errors import DomainError
 from portal.jobs import database, huey, in_app_context, scheduled
-from portal.tasks.operations import Progress
+from portal.tasks.operations import Progress, run_guarded
 
-log = logging.getLogger(__name__)
 
 IMPORTERS = {"cases": import_cases, "ledger": import_ledger}
 
@@ -42,13 +39,13 @@ def run_import(task_id: uuid.UUID, kind: str, path: Path, filename: str, user_id
 
     db = database()
     progress = Progress(db, task_id)
-    try:
-        progress.start(count_lines(path), filename)
-        importer = IMPORTERS[kind]
+
+    def work() -> dict[str, Any]:
         try:
             with db.unit_of_work() as session:
                 actor = session.get(User, user_id)
-                result = importer(session, actor, path, filename, progress=lambda done, _m: progress.update(done))
+                result = IMPORTERS[kind](session, actor, path, filename,
+                                         progress=lambda done, _m: progress.update(done))
                 counts = result.counts()
         except ImportRejected as exc:
             with db.unit_of_work() as session:
@@ -56,21 +53,17 @@ def run_import(task_id: uuid.UUID, kind: str, path: Path, filename: str, user_id
                 refused = {"import_id": str(run.id), **exc.result.counts()}
             progress.fail(str(exc.message), refused)
             return refused
-        except DomainError as exc:
-            progress.fail(str(exc.message))
-            return {"error": exc.code}
-        except Exception:
-            # Never leave the task "running" for ever, and never show internals (a
-            # database error can quote a row): the details go to the log.
-            log.exception("import task %s failed", task_id)
-            progress.fail(str(_l("The import failed unexpectedly; nothing was imported. The error was logged; "
-                                 "try again or ask an administrator.")))
-            return {"error": "import.failed"}
+        progress.finish(counts, filename)
+        return counts
+
+    try:
+        progress.start(count_lines(path), filename)
+        return run_guarded(progress, work, failed_code="import.failed", failed_message=_l(
+            "The import failed unexpectedly; nothing was imported. The error was logged; try again or ask an "
+            "administrator."))
     finally:
         # The uploaded file holds debtor PII in clear: it never outlives the task.
         path.unlink(missing_ok=True)
-    progress.finish(counts, filename)
-    return counts
 
 
 @huey.task()

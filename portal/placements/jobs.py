@@ -5,7 +5,6 @@ bucket, whichever order the scheduler runs the jobs in."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -13,14 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.cases.operations import refresh_dpd
-from portal.errors import DomainError
 from portal.jobs import database, huey, in_app_context, scheduled
 from portal.placements.operations import release
 from portal.placements.recall import recall_expired
 from portal.placements.reconciliation import match_payments
-from portal.tasks.operations import Progress
+from portal.tasks.operations import Progress, run_guarded
 
-log = logging.getLogger(__name__)
 
 
 @scheduled("term_recall")
@@ -47,19 +44,16 @@ def run_release(task_id: uuid.UUID, batch_id: uuid.UUID, user_id: uuid.UUID, dig
     db = database()
     progress = Progress(db, task_id)
     progress.start(0, "")
-    try:
+
+    def work() -> dict[str, Any]:
         with db.unit_of_work() as session:
             counts = release(session, session.get(User, user_id), batch_id, digest=digest)
-    except DomainError as exc:
-        progress.fail(str(exc.message))
-        return {"error": exc.code}
-    except Exception:
-        log.exception("release task %s failed", task_id)
-        progress.fail(str(_l("The release failed unexpectedly; nothing was placed. The error was logged; try again or "
-                             "ask an administrator.")))
-        return {"error": "release.failed"}
-    progress.finish(counts, str(_l("%(placed)s cases placed.", placed=counts["placed"])))
-    return counts
+        progress.finish(counts, str(_l("%(placed)s cases placed.", placed=counts["placed"])))
+        return counts
+
+    return run_guarded(progress, work, failed_code="release.failed", failed_message=_l(
+        "The release failed unexpectedly; nothing was placed. The error was logged; try again or ask an "
+        "administrator."))
 
 
 @huey.task()

@@ -6,7 +6,9 @@ task's work, so a page polling the task sees it move while the work is still run
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.db import Database
-from portal.errors import NotFound
+from portal.errors import DomainError, NotFound
 from portal.security.access import AGENCY_ROLES
 from portal.tasks.models import TaskRecord
+
+log = logging.getLogger(__name__)
 
 
 def create(session: Session, actor: Any, kind: str, params: dict[str, Any], total: int = 0) -> TaskRecord:
@@ -76,3 +80,20 @@ class Progress:
 
     def fail(self, message: str, result: dict[str, Any] | None = None) -> None:
         self._set(status="failed", finished_at=clock.now(), message=message, result=result)
+
+
+def run_guarded(progress: Progress, work: Callable[[], dict[str, Any]], *, failed_code: str,
+                failed_message: Any) -> dict[str, Any]:
+    """Run a task's ``work`` (which finishes its own progress). A refusal fails the task
+    with the refusal's message; anything unexpected fails it with ``failed_message`` and
+    goes to the log: a task is never left "running", and a user never sees internals (a
+    database error can quote a row of debtor data)."""
+    try:
+        return work()
+    except DomainError as exc:
+        progress.fail(str(exc.message))
+        return {"error": exc.code}
+    except Exception:
+        log.exception("task %s failed", progress.task_id)
+        progress.fail(str(failed_message))
+        return {"error": failed_code}
