@@ -18,7 +18,6 @@ from portal.cases.operations import refresh_dpd as refresh_dpd_of_open_cases
 from portal.jobs import database, huey, in_app_context, scheduled
 from portal.tasks.operations import Progress, run_guarded
 
-
 IMPORTERS = {"cases": import_cases, "ledger": import_ledger}
 
 

@@ -19,7 +19,6 @@ from portal.placements.reconciliation import match_payments
 from portal.tasks.operations import Progress, run_guarded
 
 
-
 @scheduled("term_recall")
 def term_recall(session: Session) -> dict[str, Any]:
     from portal.cli import system_actor
