@@ -26,3 +26,24 @@ def result(name: str, seconds: float, limit_seconds: float, target: float, notes
         "target": target,
         "notes": notes,
     }
+
+
+def make_app(workdir: Any, name: str = "portal.db") -> Any:
+    """The portal on a fresh SQLite file under ``workdir``: its own keyring, the schema of
+    the models, the audit chain's genesis and every reference row (policies, checklist)."""
+    from audit.schema import install as install_audit
+    from portal import create_app
+    from portal.config import Settings
+    from portal.schema import ensure_reference_data, load_all_models
+
+    app = create_app(Settings(
+        env="testing", database_url=f"sqlite:///{workdir / name}", secret_key="bench-secret-" + "z" * 32,
+        keyring_path=workdir / "keyring.json", queue_url="memory://", upload_dir=workdir / "documents",
+        secure_cookies=False))
+    database = app.extensions["portal.db"]
+    with database.engine.begin() as conn:
+        load_all_models().metadata.create_all(conn)
+        install_audit(conn)
+    with database.unit_of_work() as session:
+        ensure_reference_data(session)
+    return app

@@ -99,7 +99,7 @@ def measure_limit(copy: Path, rows: list[tuple[Any, ...]]) -> float:
 
 
 def run(scale: float = 1.0) -> list[dict[str, Any]]:
-    from bench.import_cases import make_app
+    from bench import make_app
     from portal.placements.operations import release
     from portal.security import crypto
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import result
+from bench import make_app, result
 
 FULL_SIZE = 200_000
 TARGET = 0.5
@@ -72,25 +72,11 @@ def make_records(count: int, today: date, seed: int = 7) -> list[dict[str, Any]]
 def measure_portal(records: list[dict[str, Any]], workdir: Path) -> tuple[float, int]:
     """The real path: create_app (keyring installed), a freshly built schema, insert_cases
     in one unit of work, committed."""
-    from audit.schema import install as install_audit
-    from portal import create_app
     from portal.cases.operations import insert_cases
     from portal.cli import system_actor
-    from portal.config import Settings
-    from portal.policies.operations import ensure_defaults
-    from portal.schema import load_all_models
 
-    app = create_app(Settings(
-        env="testing", database_url=f"sqlite:///{workdir / 'portal.db'}",
-        secret_key="bench-secret-" + "z" * 32, keyring_path=workdir / "keyring.json",
-        queue_url="memory://", upload_dir=workdir / "documents", secure_cookies=False,
-    ))
+    app = make_app(workdir)
     database = app.extensions["portal.db"]
-    with database.engine.begin() as conn:
-        load_all_models().metadata.create_all(conn)
-        install_audit(conn)
-    with database.unit_of_work() as session:
-        ensure_defaults(session)
     actor = system_actor("bench")
     try:
         with app.app_context():

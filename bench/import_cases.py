@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from bench import result
+from bench import make_app, result
 
 FULL_SIZE = 1_000_000
 TARGET = 0.5
@@ -58,26 +58,6 @@ def write_file(path: Path, count: int, seed: int = 11) -> None:
                 first17 + national_id_check(first17), f"13{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}",
                 f"{rng.choice(CITIES)}{rng.randint(1, 999)}号{rng.randint(101, 2808)}室", "Asia/Shanghai",
             ])
-
-
-def make_app(workdir: Path, name: str) -> Any:
-    from audit.schema import install as install_audit
-    from portal import create_app
-    from portal.config import Settings
-    from portal.policies.operations import ensure_defaults
-    from portal.schema import load_all_models
-
-    app = create_app(Settings(
-        env="testing", database_url=f"sqlite:///{workdir / name}", secret_key="bench-secret-" + "z" * 32,
-        keyring_path=workdir / "keyring.json", queue_url="memory://", upload_dir=workdir / "documents",
-        secure_cookies=False))
-    database = app.extensions["portal.db"]
-    with database.engine.begin() as conn:
-        load_all_models().metadata.create_all(conn)
-        install_audit(conn)
-    with database.unit_of_work() as session:
-        ensure_defaults(session)
-    return app
 
 
 def measure_portal(path: Path, workdir: Path) -> tuple[float, int]:
